@@ -1,0 +1,140 @@
+"""Run folders and crash-safe checkpoints.
+
+A run folder holds `config.json`, `history.csv`, `losses.png`, `samples/` and `checkpoint/`, which holds
+`generator.h5`, `discriminator.h5`, `optimizers.npz` (both Adam states) and `state.json` (epoch, step, RNG).
+
+A checkpoint is written whole into `checkpoint.new/`, then swapped in by two renames, so a kill at any moment
+leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
+"""
+import glob
+import json
+import os
+import shutil
+import warnings
+
+import keras
+import numpy as np
+
+from facegan import FaceganError
+
+CHECKPOINT = "checkpoint"
+GENERATOR_FILE = "generator.h5"
+DISCRIMINATOR_FILE = "discriminator.h5"
+OPTIMIZERS_FILE = "optimizers.npz"
+STATE_FILE = "state.json"
+CONFIG_FILE = "config.json"
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+
+
+def save_model_h5(model, path):
+    """A full-model .h5 without optimizer or compile settings, so plain Keras loads it with no custom objects."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy.*")
+        model.save(path, include_optimizer=False)
+
+
+def load_model_h5(path):
+    return keras.models.load_model(path, compile=False)
+
+
+def _optimizer_arrays(prefix, optimizer):
+    return {f"{prefix}/{index}": variable.numpy() for index, variable in enumerate(optimizer.variables)}
+
+
+def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
+    optimizer.build(trained_weights)
+    saved = [arrays[key] for key in sorted((k for k in arrays if k.startswith(prefix + "/")),
+                                           key=lambda k: int(k.split("/")[1]))]
+    if len(saved) != len(optimizer.variables):
+        raise FaceganError(f"{prefix} optimizer state has {len(saved)} arrays, the model needs "
+                           f"{len(optimizer.variables)}: the checkpoint belongs to another model")
+    for variable, value in zip(optimizer.variables, saved):
+        variable.assign(value)
+
+
+def save_checkpoint(run_dir, gan, state):
+    """Writes G, D, both optimizer states and `state` (a JSON-able dict) as one all-or-nothing checkpoint."""
+    final = os.path.join(run_dir, CHECKPOINT)
+    new, old = final + ".new", final + ".old"
+    shutil.rmtree(new, ignore_errors=True)
+    os.makedirs(new)
+    save_model_h5(gan.generator, os.path.join(new, GENERATOR_FILE))
+    save_model_h5(gan.discriminator, os.path.join(new, DISCRIMINATOR_FILE))
+    np.savez(os.path.join(new, OPTIMIZERS_FILE),
+             **_optimizer_arrays("discriminator", gan.discriminator.optimizer),
+             **_optimizer_arrays("generator", gan.d_on_g.optimizer))
+    with open(os.path.join(new, STATE_FILE), "w") as f:
+        json.dump(state, f)
+    for name in os.listdir(new):
+        with open(os.path.join(new, name), "rb") as f:
+            os.fsync(f.fileno())
+    if os.path.isdir(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+    os.rename(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def checkpoint_dir(run_dir):
+    """The complete checkpoint of a run folder, or None; never the half-written `checkpoint.new`."""
+    for name in (CHECKPOINT, CHECKPOINT + ".old"):
+        path = os.path.join(run_dir, name)
+        if os.path.exists(os.path.join(path, STATE_FILE)):
+            return path
+    return None
+
+
+def load_models(run_dir):
+    """(generator, discriminator, state) of a run's checkpoint, for resuming."""
+    path = checkpoint_dir(run_dir)
+    if path is None:
+        raise FaceganError(f"{run_dir}: no checkpoint to resume from")
+    with open(os.path.join(path, STATE_FILE)) as f:
+        state = json.load(f)
+    generator = load_model_h5(os.path.join(path, GENERATOR_FILE))
+    discriminator = load_model_h5(os.path.join(path, DISCRIMINATOR_FILE))
+    return generator, discriminator, state
+
+
+def restore_optimizers(run_dir, gan):
+    """Puts the saved Adam moments back into a freshly compiled `gan`, before its first step."""
+    with np.load(os.path.join(checkpoint_dir(run_dir), OPTIMIZERS_FILE)) as arrays:
+        arrays = dict(arrays)
+    _restore_optimizer(gan.discriminator.optimizer, gan.discriminator.trainable_weights, arrays, "discriminator")
+    _restore_optimizer(gan.d_on_g.optimizer, gan.generator.trainable_weights, arrays, "generator")
+
+
+def write_config(run_dir, config):
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, CONFIG_FILE), "w") as f:
+        json.dump(config, f, indent=2)
+
+
+def read_config(run_dir):
+    with open(os.path.join(run_dir, CONFIG_FILE)) as f:
+        return json.load(f)
+
+
+def newest_run(root="checkpoints"):
+    """The most recently checkpointed run folder under `root`, or None."""
+    runs = [os.path.dirname(os.path.dirname(path))
+            for name in (CHECKPOINT, CHECKPOINT + ".old")
+            for path in glob.glob(os.path.join(root, "*", name, STATE_FILE))]
+    return max(runs, key=lambda run: os.path.getmtime(checkpoint_dir(run)), default=None)
+
+
+def find_generator(checkpoint=None, root="checkpoints"):
+    """Path of the generator.h5 to sample from: the given file or run folder, else the newest run."""
+    if checkpoint is None:
+        checkpoint = newest_run(root)
+        if checkpoint is None:
+            raise FaceganError(f"no checkpoint found under {root}/: train one first with `python train.py` "
+                               "(or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
+    if os.path.isfile(checkpoint):
+        return checkpoint
+    if not os.path.isdir(checkpoint):
+        raise FaceganError(f"{checkpoint}: no such checkpoint file or run folder")
+    for candidate in (checkpoint_dir(checkpoint), checkpoint):
+        if candidate and os.path.isfile(os.path.join(candidate, GENERATOR_FILE)):
+            return os.path.join(candidate, GENERATOR_FILE)
+    raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")

@@ -1,0 +1,171 @@
+"""Face folders -> uint8 arrays, decoded once and cached, because decoding 20,000 JPEGs each run wastes minutes.
+
+Every image below a folder is read (EXIF orientation honoured, any colour mode made RGB), centre-cropped to a
+square and resized with Lanczos. Unreadable files are skipped and reported together, never fatal.
+"""
+import concurrent.futures
+import hashlib
+import json
+import math
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from facegan import FaceganError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+# Photos are far smaller; anything bigger is a decompression bomb, not a face.
+MAX_PIXELS = 64_000_000
+CACHE_VERSION = 1
+
+
+def default_cache_dir():
+    return os.environ.get("FACEGAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "facegan"))
+
+
+def find_images(folder):
+    """Image paths below `folder`, sorted so that every run sees them in the same order."""
+    if not os.path.isdir(folder):
+        raise FaceganError(f"{folder}: no such folder")
+    paths = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        paths += [os.path.join(root, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(paths)
+
+
+def _to_rgb(image):
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # Pillow's own conversion clips 16-bit values at 255; scale them instead.
+        levels = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or levels.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(levels / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode in ("P", "PA", "LA", "RGBA"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return image.convert("RGB")
+
+
+def read_face(path, image_size):
+    """One file -> (image_size, image_size, 3) uint8; raises ValueError saying what is wrong with the file."""
+    if os.path.getsize(path) == 0:
+        raise ValueError("empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ValueError(f"{width}x{height} pixels is too large (decompression bomb?)")
+                # JPEG can decode straight at a reduced scale: much faster, and still >= the target size.
+                scale = image_size / min(width, height)
+                if scale < 1:
+                    image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+                image = _to_rgb(ImageOps.exif_transpose(image))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError(f"too large (decompression bomb?): {error}") from None
+    except Image.UnidentifiedImageError:
+        raise ValueError("not an image") from None
+    except (OSError, SyntaxError, EOFError) as error:
+        raise ValueError(f"unreadable: {error}") from None
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.resize((image_size, image_size), Image.LANCZOS, box=(left, top, left + side, top + side))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _cache_key(folder, paths, image_size):
+    digest = hashlib.sha256(f"v{CACHE_VERSION} {os.path.abspath(folder)} {image_size}\n".encode())
+    for path in paths:
+        status = os.stat(path)
+        digest.update(f"{os.path.relpath(path, folder)} {status.st_size} {status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+class FaceSet:
+    """Decoded faces of one folder: `images` (N, size, size, 3) uint8 and the `files` they came from."""
+
+    def __init__(self, images, files, skipped):
+        self.images = images
+        self.files = files
+        self.skipped = skipped  # [(file, reason)] of inputs that could not be used
+
+    def __len__(self):
+        return len(self.images)
+
+    def batch(self, indices):
+        """Faces scaled to [-1, 1] as float32, the generator's tanh range."""
+        return self.images[np.sort(indices)].astype(np.float32) / 127.5 - 1.0
+
+    def warn_about_skipped(self, log=print):
+        if self.skipped:
+            named = ", ".join(f"{os.path.basename(f)} ({why})" for f, why in self.skipped[:10])
+            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
+            log(f"warning: skipped {len(self.skipped)} unusable file(s): {named}{more}")
+
+
+def load_faces(folder, image_size, cache_dir=None, workers=None, progress=True):
+    """All faces below `folder` at `image_size`, from the cache when the folder has not changed."""
+    paths = find_images(folder)
+    if not paths:
+        raise FaceganError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    cache_dir = cache_dir or default_cache_dir()
+    key = _cache_key(folder, paths, image_size)
+    images_file = os.path.join(cache_dir, f"{key}.npy")
+    index_file = os.path.join(cache_dir, f"{key}.json")
+    if os.path.exists(images_file) and os.path.exists(index_file):
+        with open(index_file) as f:
+            index = json.load(f)
+        files = [os.path.join(folder, name) for name in index["files"]]
+        return FaceSet(np.load(images_file, mmap_mode="r"), files, [tuple(s) for s in index["skipped"]])
+
+    images, files, skipped = _decode_all(paths, image_size, workers, progress)
+    if not files:
+        raise FaceganError(f"{folder}: none of the {len(paths)} files is a usable image")
+    os.makedirs(cache_dir, exist_ok=True)
+    _write_atomically(images_file, lambda f: np.save(f, images))
+    index = {"files": [os.path.relpath(f, folder) for f in files], "skipped": skipped}
+    _write_atomically(index_file, lambda f: f.write(json.dumps(index).encode()))
+    return FaceSet(images, files, skipped)
+
+
+def _decode_all(paths, image_size, workers, progress):
+    # Pillow releases the GIL while decoding and resizing, so threads use every core.
+    workers = workers or os.cpu_count() or 1
+    images = np.empty((len(paths), image_size, image_size, 3), np.uint8)
+    bar = _progress_bar(len(paths), "decoding") if progress else None
+    files, skipped = [], []
+
+    def decode(path):
+        try:
+            return read_face(path, image_size), None
+        except ValueError as problem:
+            return None, str(problem)
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for done, (path, (image, problem)) in enumerate(zip(paths, pool.map(decode, paths)), 1):
+            if problem is None:
+                images[len(files)] = image
+                files.append(path)
+            else:
+                skipped.append((path, problem))
+            if bar and (done % 256 == 0 or done == len(paths)):
+                bar.update(done)
+    return images[: len(files)], files, skipped
+
+
+def _progress_bar(total, unit):
+    import keras  # imported late: the cache hit path should not pay for it
+
+    print(f"{unit} {total} images (cached for the next run)")
+    return keras.utils.Progbar(total, unit_name="image")
+
+
+def _write_atomically(path, write):
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as f:
+        write(f)
+    os.replace(temporary, path)

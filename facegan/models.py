@@ -1,0 +1,69 @@
+"""The DCGAN generator and discriminator of Radford et al. (2015), as plain `keras.Sequential` models.
+
+Only stock Keras layers and initializers are used, so a saved `generator.h5` loads with a bare
+`keras.models.load_model` and no custom objects.
+"""
+import math
+
+import keras
+from keras import layers
+
+NOISE_DIM = 100
+SUPPORTED_IMAGE_SIZES = (32, 64, 128)
+
+
+# Radford et al.: every weight from N(0, 0.02), the BN scale from N(1, 0.02). The initializers are left
+# unseeded (a fixed seed would give equal-shaped layers equal weights); `keras.utils.set_random_seed` makes
+# the draw reproducible.
+def _weights():
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _batch_norm():
+    # momentum 0.9, epsilon 1e-5 as the reference TensorFlow DCGAN: the moving averages that a frozen D uses in
+    # the G step (see recipe.py) then follow D's batches within ~10 steps instead of ~100.
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5,
+                                     gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
+
+
+def number_of_blocks(image_size):
+    """Stride-2 layers between 4x4 and the image: 4 for 64x64, one more per doubling."""
+    if image_size not in SUPPORTED_IMAGE_SIZES:
+        raise ValueError(f"image size {image_size} is not supported; choose one of {SUPPORTED_IMAGE_SIZES}")
+    return int(math.log2(image_size)) - 2
+
+
+def build_generator(image_size=64, filters=64, noise_dim=NOISE_DIM):
+    """uniform(-1, 1) noise -> tanh image; 64x64 uses 512-256-128-64 channels as in the paper."""
+    blocks = number_of_blocks(image_size)
+    top_filters = filters * 2 ** (blocks - 1)
+    model = keras.Sequential(name="generator")
+    model.add(keras.Input(shape=(noise_dim,), name="noise"))
+    model.add(layers.Dense(4 * 4 * top_filters, use_bias=False, kernel_initializer=_weights()))
+    model.add(_batch_norm())
+    model.add(layers.ReLU())
+    model.add(layers.Reshape((4, 4, top_filters)))
+    for block in range(1, blocks):
+        model.add(layers.Conv2DTranspose(top_filters // 2**block, 5, strides=2, padding="same", use_bias=False,
+                                         kernel_initializer=_weights()))
+        model.add(_batch_norm())
+        model.add(layers.ReLU())
+    model.add(layers.Conv2DTranspose(3, 5, strides=2, padding="same", activation="tanh",
+                                     kernel_initializer=_weights()))
+    return model
+
+
+def build_discriminator(image_size=64, filters=64):
+    """image in [-1, 1] -> probability that it is real; no BN on the first layer, as in the paper."""
+    blocks = number_of_blocks(image_size)
+    model = keras.Sequential(name="discriminator")
+    model.add(keras.Input(shape=(image_size, image_size, 3), name="image"))
+    for block in range(blocks):
+        model.add(layers.Conv2D(filters * 2**block, 5, strides=2, padding="same", use_bias=block == 0,
+                                kernel_initializer=_weights()))
+        if block > 0:
+            model.add(_batch_norm())
+        model.add(layers.LeakyReLU(negative_slope=0.2))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1, activation="sigmoid", kernel_initializer=_weights()))
+    return model

@@ -1,0 +1,70 @@
+"""What people would rather look at than read: image grids and the loss plot."""
+import math
+import os
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(images):
+    """[-1, 1] floats (the generator's tanh range) -> uint8 pixels."""
+    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def grid(images, columns=None, padding=2):
+    """One picture of many faces, `columns` across (default: as square as possible)."""
+    pixels = to_uint8(images)
+    count, height, width, _ = pixels.shape
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    sheet = np.full((rows * (height + padding) + padding, columns * (width + padding) + padding, 3), 255, np.uint8)
+    for index, face in enumerate(pixels):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        sheet[top:top + height, left:left + width] = face
+    return Image.fromarray(sheet)
+
+
+def save_image(image, path):
+    """Saves a PIL image through a temporary file, so a reader never sees half a PNG."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = f"{path}.tmp.png"
+    image.save(temporary)
+    os.replace(temporary, path)
+
+
+def plot_history(rows, steps_per_epoch, path):
+    """Losses and D's scores against training steps, with epochs on a second axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.array([row["step"] for row in rows])
+    figure, (losses, scores) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for name, axis in (("d_loss", losses), ("g_loss", losses), ("D(x)", scores), ("D(G(z))", scores)):
+        values = np.array([row[name] for row in rows])
+        axis.plot(steps, values, alpha=0.25, linewidth=0.8)
+        axis.plot(steps, _smooth(values), label=name, color=axis.lines[-1].get_color())
+    losses.set_ylabel("loss")
+    scores.set_ylabel("mean score")
+    scores.set_ylim(0, 1)
+    scores.set_xlabel("step")
+    for axis in (losses, scores):
+        axis.legend(loc="upper right")
+        axis.grid(alpha=0.3)
+    epochs = losses.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
+    epochs.set_xlabel("epoch")
+    figure.tight_layout()
+    temporary = f"{path}.tmp.png"
+    figure.savefig(temporary, dpi=100)
+    plt.close(figure)
+    os.replace(temporary, path)
+
+
+def _smooth(values, window=25):
+    if len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    padded = np.concatenate([np.full(window - 1, values[0]), values])
+    return np.convolve(padded, kernel, mode="valid")

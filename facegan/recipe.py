@@ -1,0 +1,90 @@
+"""The DCGAN training step of Radford et al., exactly as documented, and the only code that touches `trainable`.
+
+One step:
+  1. noise z ~ U(-1, 1); fakes = G(z); D trains on the real batch (label 1) and the fakes (label 0), mixed;
+  2. fresh noise; D frozen; the stacked `d_on_g = Sequential([G, D])` trains towards label 1, which is the
+     non-saturating generator loss, maximise log D(G(z)); D trainable again.
+
+Keras 3 pitfall this layout avoids: a model's set of trainable weights is fixed when its first
+`train_on_batch` after `compile()` runs, not when it is compiled. If D were still trainable at the first
+`d_on_g.train_on_batch`, every G step would silently train D as well; if D were frozen at its own first
+`train_on_batch` (the "compile D, freeze, compile the stack, never toggle" pattern), D would never learn.
+Setting `discriminator.trainable` before *each* call makes both first calls see the right state, whichever
+runs first, so the step is correct by construction. `tests/test_recipe.py` snapshots every weight around each
+half-step to prove it.
+
+Batch normalisation, decided and tested:
+  - D's step runs D's BN on the statistics of the mixed real+fake batch and updates D's moving averages.
+  - G's step runs G's BN on batch statistics (and updates G's moving averages); the frozen D runs in inference
+    mode (Keras 3 does that for a frozen BN layer), i.e. on the moving averages of the mixed batches it was
+    trained on, so D scores fakes in the G step the way it learned to.
+  - The fakes shown to D are made exactly as the G step makes them, with G's BN on batch statistics, but
+    without touching G's moving averages: D's step changes D only.
+  - Sampling (`generator.predict`, generate.py, the .h5 contract) uses G's moving averages.
+"""
+import keras
+import numpy as np
+
+LEARNING_RATE = 2e-4
+BETA_1 = 0.5
+
+
+def real_score(labels, scores):
+    """D(x): the mean score D gives the real images of the batch."""
+    return keras.ops.sum(scores * labels) / keras.ops.maximum(keras.ops.sum(labels), 1.0)
+
+
+def fake_score(labels, scores):
+    """D(G(z)): the mean score D gives the fakes of the batch."""
+    return keras.ops.sum(scores * (1.0 - labels)) / keras.ops.maximum(keras.ops.sum(1.0 - labels), 1.0)
+
+
+class DCGAN:
+    """A generator and a discriminator, compiled for the classic recipe; `train_step` is one iteration."""
+
+    def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.noise_dim = generator.input_shape[-1]
+        discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+                              loss="binary_crossentropy", metrics=[real_score, fake_score])
+        self.d_on_g = keras.Sequential([generator, discriminator], name="d_on_g")
+        self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+                            loss="binary_crossentropy")
+
+    def noise(self, rng, count):
+        return rng.uniform(-1.0, 1.0, (count, self.noise_dim)).astype(np.float32)
+
+    def fakes_for_discriminator(self, noise):
+        """G(z) as the G step computes it (BN on batch statistics), leaving G's moving averages untouched."""
+        fakes, _discarded_moving_statistics = self.generator.stateless_call(
+            [weight.value for weight in self.generator.trainable_weights],
+            [weight.value for weight in self.generator.non_trainable_weights],
+            noise, training=True)
+        return keras.ops.convert_to_numpy(fakes)
+
+    def train_discriminator(self, real_batch, rng):
+        """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch."""
+        batch_size = len(real_batch)
+        fake_batch = self.fakes_for_discriminator(self.noise(rng, batch_size))
+        images = np.concatenate([real_batch, fake_batch])
+        real_and_fake_labels = np.concatenate([np.ones((batch_size, 1), np.float32),
+                                               np.zeros((batch_size, 1), np.float32)])
+        self.discriminator.trainable = True
+        return self.discriminator.train_on_batch(images, real_and_fake_labels, return_dict=True)
+
+    def train_generator(self, batch_size, rng):
+        """Half-step 2: G learns to make D say "real" about fresh fakes, through the stack with D frozen."""
+        self.discriminator.trainable = False
+        generator_loss = self.d_on_g.train_on_batch(self.noise(rng, batch_size),
+                                                    np.ones((batch_size, 1), np.float32))
+        self.discriminator.trainable = True
+        return generator_loss
+
+    def train_step(self, real_batch, rng):
+        """One D step and one G step; returns d_loss, g_loss, D(x) and D(G(z)) of this batch."""
+        discriminator_result = self.train_discriminator(real_batch, rng)
+        generator_loss = self.train_generator(len(real_batch), rng)
+        return {"d_loss": float(discriminator_result["loss"]), "g_loss": float(generator_loss),
+                "D(x)": float(discriminator_result["real_score"]),
+                "D(G(z))": float(discriminator_result["fake_score"])}

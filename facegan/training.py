@@ -1,0 +1,143 @@
+"""The training loop around the recipe: epochs, progress, samples, history and resumable checkpoints."""
+import csv
+import os
+import signal
+import sys
+import time
+
+import keras
+import numpy as np
+
+from facegan import FaceganError, checkpoints, data, pictures
+from facegan.models import SUPPORTED_IMAGE_SIZES, build_discriminator, build_generator
+from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
+
+DEFAULTS = {
+    "data": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data"),
+    "epochs": 25,
+    "batch_size": 64,
+    "image_size": 64,
+    "filters": 64,
+    "learning_rate": LEARNING_RATE,
+    "beta_1": BETA_1,
+    "seed": 0,
+}
+HISTORY_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "D(x)", "D(G(z))", "images_per_second")
+SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
+
+
+def check_config(config):
+    """One-line errors for settings that cannot work, before any time is spent."""
+    if config["epochs"] < 1:
+        raise FaceganError(f"--epochs must be at least 1, not {config['epochs']}")
+    if config["batch_size"] < 1:
+        raise FaceganError(f"--batch-size must be at least 1, not {config['batch_size']}")
+    if config["image_size"] not in SUPPORTED_IMAGE_SIZES:
+        raise FaceganError(f"--image-size {config['image_size']} is not supported; "
+                           f"choose one of {', '.join(map(str, SUPPORTED_IMAGE_SIZES))}")
+    if config["filters"] < 1:
+        raise FaceganError(f"--filters must be at least 1, not {config['filters']}")
+    if not 0 < config["learning_rate"] < 1:
+        raise FaceganError(f"--lr must be between 0 and 1, not {config['learning_rate']}")
+    if not 0 <= config["beta_1"] < 1:
+        raise FaceganError(f"--beta1 must be in [0, 1), not {config['beta_1']}")
+
+
+class _StopRequest:
+    """The first Ctrl-C asks the loop to stop after the current step (and save); a second one stops at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to quit without saving)",
+              file=sys.stderr)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def _read_history(run_dir, up_to_step):
+    path = os.path.join(run_dir, "history.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(f)]
+    return [row for row in rows if row["step"] <= up_to_step]
+
+
+def _write_history(run_dir, rows):
+    path = os.path.join(run_dir, "history.csv")
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, HISTORY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(path + ".tmp", path)
+
+
+def train(config, run_dir, resume=False, log=print):
+    """Trains (or resumes) the run in `run_dir`; returns the DCGAN. Ctrl-C saves and raises KeyboardInterrupt."""
+    check_config(config)
+    faces = data.load_faces(config["data"], config["image_size"])
+    faces.warn_about_skipped(log)
+    if config["batch_size"] > len(faces):
+        raise FaceganError(f"--batch-size {config['batch_size']} is larger than the {len(faces)} usable images "
+                           f"in {config['data']}")
+    batch_size = config["batch_size"]
+    steps_per_epoch = len(faces) // batch_size
+
+    keras.utils.set_random_seed(config["seed"])
+    if resume:
+        generator, discriminator, state = checkpoints.load_models(run_dir)
+    else:
+        generator = build_generator(config["image_size"], config["filters"])
+        discriminator = build_discriminator(config["image_size"], config["filters"])
+        state = {"epoch": 0, "step": 0, "rng": None}
+        checkpoints.write_config(run_dir, config)
+    gan = DCGAN(generator, discriminator, config["learning_rate"], config["beta_1"])
+    if resume:
+        checkpoints.restore_optimizers(run_dir, gan)
+    rng = np.random.default_rng(config["seed"])
+    if state["rng"]:
+        rng.bit_generator.state = state["rng"]
+    fixed_noise = gan.noise(np.random.default_rng([config["seed"], 1]), SAMPLE_GRID)
+    history = _read_history(run_dir, state["epoch"] * steps_per_epoch + state["step"])
+
+    def save(epoch, step):
+        _write_history(run_dir, history)
+        checkpoints.save_checkpoint(run_dir, gan, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state})
+
+    log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
+        f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}")
+    with _StopRequest() as stop:
+        for epoch in range(state["epoch"], config["epochs"]):
+            order = np.random.default_rng([config["seed"], epoch]).permutation(len(faces))
+            log(f"epoch {epoch + 1}/{config['epochs']}")
+            bar = keras.utils.Progbar(steps_per_epoch, verbose=1 if sys.stdout.isatty() else 2,
+                                      stateful_metrics=["img/s"], unit_name="step")
+            first_step = state["step"] if epoch == state["epoch"] else 0
+            for step in range(first_step, steps_per_epoch):
+                started = time.perf_counter()
+                real_batch = faces.batch(order[step * batch_size:(step + 1) * batch_size])
+                metrics = gan.train_step(real_batch, rng)
+                images_per_second = batch_size / (time.perf_counter() - started)
+                history.append({"epoch": epoch + 1, "step": epoch * steps_per_epoch + step + 1, **metrics,
+                                "images_per_second": images_per_second})
+                bar.update(step + 1, list(metrics.items()) + [("img/s", images_per_second)])
+                if stop.requested:
+                    save(epoch, step + 1)
+                    log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
+                    raise KeyboardInterrupt
+            grid = pictures.grid(generator.predict_on_batch(fixed_noise), columns=8)
+            pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
+            save(epoch + 1, 0)
+            pictures.plot_history(history, steps_per_epoch, os.path.join(run_dir, "losses.png"))
+    log(f"done: {run_dir}")
+    return gan

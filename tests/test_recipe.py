@@ -1,0 +1,108 @@
+"""The Keras 3 trainable pitfalls, proved by snapshots of every weight (trainable and BN moving statistics)."""
+import keras
+import numpy as np
+import pytest
+
+from facegan.models import build_discriminator, build_generator
+from facegan.recipe import DCGAN
+
+from conftest import TINY
+
+BATCH = 8
+
+
+def snapshot(model):
+    return [weight.numpy() for weight in model.weights]
+
+
+def changed(before, model):
+    """For each weight of `model`, whether it differs from the snapshot."""
+    return [not np.array_equal(old, weight.numpy()) for old, weight in zip(before, model.weights)]
+
+
+@pytest.fixture
+def gan():
+    keras.utils.set_random_seed(1)
+    return DCGAN(build_generator(**TINY), build_discriminator(**TINY))
+
+
+@pytest.fixture
+def real_batch():
+    return np.random.default_rng(0).uniform(-1, 1, (BATCH, 32, 32, 3)).astype(np.float32)
+
+
+def test_each_half_step_changes_exactly_its_own_model(gan, real_batch):
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # the first calls trace the train functions; later ones must behave the same
+        generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
+        gan.train_discriminator(real_batch, rng)
+        assert all(changed(discriminator_before, gan.discriminator)), "every D weight, moving stats too"
+        assert not any(changed(generator_before, gan.generator)), "D's step must leave G alone"
+
+        generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
+        gan.train_generator(BATCH, rng)
+        assert all(changed(generator_before, gan.generator)), "every G weight, moving stats too"
+        assert not any(changed(discriminator_before, gan.discriminator)), "G's step must leave D alone"
+        assert gan.discriminator.trainable, "D is trainable again between steps"
+
+
+def test_the_step_is_right_whichever_model_trains_first(gan, real_batch):
+    rng = np.random.default_rng(0)
+    discriminator_before = snapshot(gan.discriminator)
+    gan.train_generator(BATCH, rng)  # d_on_g traced first, this time
+    assert not any(changed(discriminator_before, gan.discriminator))
+    generator_before = snapshot(gan.generator)
+    gan.train_discriminator(real_batch, rng)
+    assert all(changed(discriminator_before, gan.discriminator))
+    assert not any(changed(generator_before, gan.generator))
+
+
+def test_without_the_toggle_the_generator_step_would_train_the_discriminator(gan):
+    """The guard is real: the same stacked call with D left trainable changes D's weights."""
+    discriminator_before = snapshot(gan.discriminator)
+    gan.d_on_g.train_on_batch(np.random.uniform(-1, 1, (BATCH, 100)), np.ones((BATCH, 1)))
+    assert any(changed(discriminator_before, gan.discriminator))
+
+
+def test_freezing_once_before_compiling_the_stack_never_trains_the_discriminator(real_batch):
+    """The book pattern: compile D, freeze it, compile the stack, never toggle. D's first train_on_batch then
+    sees a frozen D, and Keras 3 fixes that: D never learns."""
+    keras.utils.set_random_seed(1)
+    generator, discriminator = build_generator(**TINY), build_discriminator(**TINY)
+    discriminator.compile(optimizer="adam", loss="binary_crossentropy")
+    discriminator.trainable = False
+    stack = keras.Sequential([generator, discriminator])
+    stack.compile(optimizer="adam", loss="binary_crossentropy")
+    before = snapshot(discriminator)
+    discriminator.train_on_batch(real_batch, np.ones((BATCH, 1)))
+    assert not any(changed(before, discriminator))
+
+
+def test_fakes_for_the_discriminator_are_the_g_step_fakes(gan):
+    """Same function as in d_on_g (BN on batch statistics), and G's moving averages untouched."""
+    noise = gan.noise(np.random.default_rng(5), BATCH)
+    before = snapshot(gan.generator)
+    fakes = gan.fakes_for_discriminator(noise)
+    assert not any(changed(before, gan.generator))
+    training_mode, _ = gan.generator.stateless_call(
+        [w.value for w in gan.generator.trainable_weights], [w.value for w in gan.generator.non_trainable_weights],
+        noise, training=True)
+    inference_mode = gan.generator.predict(noise, verbose=0)
+    np.testing.assert_allclose(fakes, keras.ops.convert_to_numpy(training_mode), atol=1e-6)
+    assert np.abs(fakes - inference_mode).max() > 1e-3, "batch statistics, not the moving averages"
+
+
+def test_a_step_reports_the_losses_and_scores(gan, real_batch):
+    result = gan.train_step(real_batch, np.random.default_rng(0))
+    assert set(result) == {"d_loss", "g_loss", "D(x)", "D(G(z))"}
+    assert 0 < result["D(x)"] < 1 and 0 < result["D(G(z))"] < 1
+    scores = gan.discriminator.predict(real_batch, verbose=0)
+    assert result["d_loss"] > 0 and result["g_loss"] > 0
+    assert scores.shape == (BATCH, 1)
+
+
+def test_noise_is_uniform_in_minus_one_one(gan):
+    noise = gan.noise(np.random.default_rng(0), 4000)
+    assert noise.shape == (4000, 100) and noise.dtype == np.float32
+    assert noise.min() >= -1 and noise.max() <= 1
+    assert noise.mean() == pytest.approx(0, abs=0.01) and noise.std() == pytest.approx(1 / np.sqrt(3), rel=0.01)
