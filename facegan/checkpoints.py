@@ -8,9 +8,9 @@ leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fe
 """
 import glob
 import json
+import logging
 import os
 import shutil
-import warnings
 
 import keras
 import numpy as np
@@ -28,9 +28,13 @@ SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 def save_model_h5(model, path):
     """A full-model .h5 without optimizer or compile settings, so plain Keras loads it with no custom objects."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy.*")
+    absl_logger = logging.getLogger("absl")  # Keras logs "HDF5 is legacy" here; .h5 is our chosen contract
+    level = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
+    try:
         model.save(path, include_optimizer=False)
+    finally:
+        absl_logger.setLevel(level)
 
 
 def load_model_h5(path):

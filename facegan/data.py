@@ -98,7 +98,7 @@ class FaceSet:
 
     def batch(self, indices):
         """Faces scaled to [-1, 1] as float32, the generator's tanh range."""
-        return self.images[np.sort(indices)].astype(np.float32) / 127.5 - 1.0
+        return self.images[indices].astype(np.float32) / 127.5 - 1.0
 
     def warn_about_skipped(self, log=print):
         if self.skipped:

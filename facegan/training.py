@@ -69,7 +69,8 @@ def _read_history(run_dir, up_to_step):
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(f)]
+        rows = [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+                for row in csv.DictReader(f)]
     return [row for row in rows if row["step"] <= up_to_step]
 
 

@@ -1,0 +1,105 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from facegan import FaceganError, checkpoints
+from facegan.models import build_discriminator, build_generator
+from facegan.recipe import DCGAN
+
+from conftest import TINY
+
+
+@pytest.fixture
+def gan():
+    keras.utils.set_random_seed(2)
+    gan = DCGAN(build_generator(**TINY), build_discriminator(**TINY))
+    gan.train_step(np.zeros((4, 32, 32, 3), np.float32), np.random.default_rng(0))
+    return gan
+
+
+def weights(model):
+    return [w.numpy() for w in model.weights]
+
+
+def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
+    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 3, "step": 1, "rng": None})
+    generator, discriminator, state = checkpoints.load_models(str(tmp_path))
+    assert state == {"epoch": 3, "step": 1, "rng": None}
+    for original, loaded in ((gan.generator, generator), (gan.discriminator, discriminator)):
+        assert all(np.array_equal(a, b) for a, b in zip(weights(original), weights(loaded)))
+    restored = DCGAN(generator, discriminator)
+    checkpoints.restore_optimizers(str(tmp_path), restored)
+    for original, loaded in ((gan.discriminator.optimizer, restored.discriminator.optimizer),
+                             (gan.d_on_g.optimizer, restored.d_on_g.optimizer)):
+        assert int(loaded.iterations.numpy()) == int(original.iterations.numpy()) == 1
+        assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(original.variables, loaded.variables))
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint(gan, tmp_path, monkeypatch):
+    run = str(tmp_path)
+    checkpoints.save_checkpoint(run, gan, {"epoch": 1, "step": 0, "rng": None})
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoints, "save_model_h5", crash)
+    with pytest.raises(OSError):
+        checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
+    assert checkpoints.load_models(run)[2]["epoch"] == 1
+
+
+def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp_path, monkeypatch):
+    run = str(tmp_path)
+    checkpoints.save_checkpoint(run, gan, {"epoch": 1, "step": 0, "rng": None})
+    real_rename = os.rename
+
+    def rename_then_crash(source, target):
+        real_rename(source, target)
+        if target.endswith(".old"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "rename", rename_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
+    monkeypatch.undo()
+    assert not os.path.exists(os.path.join(run, "checkpoint"))
+    assert checkpoints.load_models(run)[2]["epoch"] == 1
+    checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})  # and the next save recovers
+    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert sorted(os.listdir(run)) == ["checkpoint"]
+
+
+def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(gan, tmp_path):
+    run = tmp_path / "runs" / "one"
+    checkpoints.save_checkpoint(str(run), gan, {"epoch": 1, "step": 0, "rng": None})
+    expected = str(run / "checkpoint" / "generator.h5")
+    assert checkpoints.find_generator(str(run)) == expected
+    assert checkpoints.find_generator(expected) == expected
+    assert checkpoints.find_generator(None, root=str(tmp_path / "runs")) == expected
+    with pytest.raises(FaceganError, match="train one first with `python train.py`"):
+        checkpoints.find_generator(None, root=str(tmp_path / "nothing"))
+
+
+H5_CONTRACT = """
+import sys
+sys.modules["facegan"] = None  # importing facegan would now fail
+import keras, numpy as np
+model = keras.models.load_model(sys.argv[1])
+images = model.predict(np.random.uniform(-1, 1, (6, 100)), verbose=0)
+print(images.shape, float(images.min()), float(images.max()))
+"""
+
+
+def test_generator_h5_loads_in_plain_keras_without_facegan(gan, tmp_path):
+    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
+    result = subprocess.run([sys.executable, "-c", H5_CONTRACT, str(tmp_path / "checkpoint" / "generator.h5")],
+                            capture_output=True, text=True, cwd=str(tmp_path),
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr
+    shape, low, high = result.stdout.strip().rsplit(" ", 2)
+    assert shape == "(6, 32, 32, 3)" and -1 <= float(low) < float(high) <= 1

@@ -1,0 +1,74 @@
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+from PIL import Image
+
+from facegan import checkpoints, training
+
+from conftest import REPO, TINY
+
+
+def config(face_folder, **changes):
+    return {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
+
+
+def generator_weights(run):
+    generator, _, _ = checkpoints.load_models(run)
+    return [w.numpy() for w in generator.weights]
+
+
+def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_path):
+    run = str(tmp_path / "run")
+    training.train(config(face_folder), run)
+    assert sorted(os.listdir(os.path.join(run, "samples"))) == ["epoch_001.png", "epoch_002.png"]
+    grid = Image.open(os.path.join(run, "samples", "epoch_002.png"))
+    assert grid.size == (8 * 34 + 2, 8 * 34 + 2)  # 8x8 faces of 32 pixels, 2-pixel gaps
+    with open(os.path.join(run, "history.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row["step"]) for row in rows] == list(range(1, 7))  # 24 faces / 8 = 3 steps, 2 epochs
+    assert all(0 < float(row["D(x)"]) < 1 for row in rows)
+    assert Image.open(os.path.join(run, "losses.png")).size[0] > 400
+    assert checkpoints.load_models(run)[2]["epoch"] == 2
+
+
+def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, epochs=3), straight)
+    training.train(config(face_folder, epochs=1), stopped)
+    training.train(config(face_folder, epochs=3), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    with open(os.path.join(stopped, "history.csv")) as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 10))
+
+
+def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tmp_path):
+    arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "40", "--image-size", "32", "--filters", "4"]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    interrupted = str(tmp_path / "interrupted")
+    process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", interrupted],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+    state_file = os.path.join(interrupted, "checkpoint", "state.json")
+    deadline = time.time() + 120
+    while not os.path.exists(state_file) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    assert "Traceback" not in output and "continue with --resume" in output
+    state = checkpoints.load_models(interrupted)[2]
+    assert state["epoch"] < 40
+
+    resumed = subprocess.run([sys.executable, os.path.join(REPO, "train.py"), "--out", interrupted, "--resume"],
+                             capture_output=True, text=True, env=environment)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    straight = str(tmp_path / "straight")
+    subprocess.run([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", straight],
+                   check=True, capture_output=True, env=environment)
+    for a, b in zip(generator_weights(straight), generator_weights(interrupted)):
+        np.testing.assert_array_equal(a, b)
