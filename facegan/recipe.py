@@ -31,11 +31,13 @@ BETA_1 = 0.5
 
 def real_score(labels, scores):
     """D(x): the mean score D gives the real images of the batch."""
+    labels = keras.ops.convert_to_tensor(labels, dtype=scores.dtype)  # numpy on the torch backend
     return keras.ops.sum(scores * labels) / keras.ops.maximum(keras.ops.sum(labels), 1.0)
 
 
 def fake_score(labels, scores):
     """D(G(z)): the mean score D gives the fakes of the batch."""
+    labels = keras.ops.convert_to_tensor(labels, dtype=scores.dtype)
     return keras.ops.sum(scores * (1.0 - labels)) / keras.ops.maximum(keras.ops.sum(1.0 - labels), 1.0)
 
 
