@@ -1,0 +1,143 @@
+"""Projecting real faces into z: the generator has no encoder, so we search for the z whose image is closest.
+
+Following Yeh et al. (2017, semantic image inpainting), each face's z minimises
+    contextual loss  sum over pixels of  weight * |G(z) - face|     (weights: 1, or 0 in a hole to fill)
+  + lambda x perceptual loss  log(1 - D(G(z)))                       (how fake the discriminator finds it)
+Both terms are per image and summed over the batch, never divided by it, so a face's result does not depend on
+how many faces are projected with it. z stays in [-1, 1], the prior's support, by clipping after every step.
+
+The search itself is a Keras model whose only trainable weights are the z codes, trained with
+`train_on_batch`: the same code runs on every Keras backend. G and D are frozen for it, which also runs their
+batch normalisation in inference mode (moving averages), as when sampling.
+"""
+import contextlib
+import dataclasses
+
+import keras
+import numpy as np
+from keras import ops
+
+STEPS = 300
+PERCEPTUAL_WEIGHT = 0.1
+LEARNING_RATE = 0.05
+RESTARTS = 3
+CHUNK = 64  # codes optimised together; memory grows with it
+
+
+class _InPrior(keras.constraints.Constraint):
+    def __call__(self, codes):
+        return ops.clip(codes, -1.0, 1.0)
+
+
+class LatentCodes(keras.layers.Layer):
+    """A table of z vectors, one per face (and restart) being projected; looked up by index."""
+
+    def __init__(self, initial_codes, **kwargs):
+        super().__init__(**kwargs)
+        self.codes = self.add_weight(shape=initial_codes.shape, name="z", constraint=_InPrior(),
+                                     initializer=keras.initializers.Constant(initial_codes))
+
+    def call(self, indices):
+        return ops.take(self.codes, ops.reshape(ops.cast(indices, "int32"), (-1,)), axis=0)
+
+
+def contextual_loss(faces_and_weights, images):
+    """Weighted L1 distance of each image to its face; the weights ride along as a fourth channel."""
+    faces, weights = faces_and_weights[..., :3], faces_and_weights[..., 3:]
+    return ops.sum(weights * ops.abs(images - faces), axis=(1, 2, 3))
+
+
+def perceptual_loss(_unused, scores):
+    """log(1 - D(G(z))) per image: lower when D finds the image real."""
+    return ops.reshape(ops.log(1.0 - ops.clip(scores, 0.0, 1.0 - 1e-6)), (-1,))
+
+
+class _SummedOverFaces(keras.losses.Loss):
+    """A per-image loss summed over the batch (Keras' default would divide by the batch size)."""
+
+    def __init__(self, per_image):
+        super().__init__(name=per_image.__name__, reduction="sum")
+        self.per_image = per_image
+
+    def call(self, targets, outputs):
+        return self.per_image(targets, outputs)
+
+
+@dataclasses.dataclass
+class Projection:
+    codes: np.ndarray            # (n, noise_dim), the best z of each face
+    reconstructions: np.ndarray  # (n, size, size, 3) = G(codes), in [-1, 1]
+    errors: np.ndarray           # (n,) mean absolute pixel error over the weighted pixels, in 0-255 levels
+
+
+@contextlib.contextmanager
+def frozen(*models):
+    """Projection never trains G or D, and frozen, their BN layers run on moving averages. Outside the recipe
+    this is the one place that touches `trainable`, and it puts back what it found."""
+    before = [model.trainable for model in models]
+    for model in models:
+        model.trainable = False
+    try:
+        yield
+    finally:
+        for model, trainable in zip(models, before):
+            model.trainable = trainable
+
+
+def project(generator, discriminator, faces, weights=None, steps=STEPS, perceptual_weight=PERCEPTUAL_WEIGHT,
+            learning_rate=LEARNING_RATE, restarts=RESTARTS, seed=0, progress=None):
+    """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
+    pixels that count (default: all). `progress(done_steps, total_steps)` is called as it goes."""
+    faces = np.asarray(faces, np.float32)
+    weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
+    with frozen(generator, discriminator):
+        return _project(generator, discriminator, faces, weights, steps, perceptual_weight, learning_rate,
+                        restarts, seed, progress)
+
+
+def _project(generator, discriminator, faces, weights, steps, perceptual_weight, learning_rate, restarts, seed,
+             progress):
+    noise_dim = generator.input_shape[-1]
+    rng = np.random.default_rng(seed)
+    faces_per_chunk = max(1, CHUNK // restarts)
+    chunks = range(0, len(faces), faces_per_chunk)
+    total_steps, done_steps = len(chunks) * steps, 0
+    codes, errors = np.empty((len(faces), noise_dim), np.float32), np.empty(len(faces), np.float32)
+    for start in chunks:
+        chunk = slice(start, start + faces_per_chunk)
+        count = len(faces[chunk])
+        # every restart of a face is one more row: face i's restarts are rows i, i + count, ...
+        targets = np.tile(np.concatenate([faces[chunk], weights[chunk]], axis=-1), (restarts, 1, 1, 1))
+        initial = rng.uniform(-1, 1, (count * restarts, noise_dim)).astype(np.float32)
+        search = _search_model(generator, discriminator, initial, perceptual_weight, learning_rate)
+        indices = np.arange(count * restarts, dtype=np.int32)
+        unused_score_targets = np.zeros((count * restarts, 1), np.float32)
+        for _ in range(steps):
+            search.train_on_batch(indices, [targets, unused_score_targets])
+            done_steps += 1
+            if progress:
+                progress(done_steps, total_steps)
+        candidates = keras.ops.convert_to_numpy(search.get_layer("codes").codes)
+        per_pixel = _mean_weighted_error(generator.predict_on_batch(candidates), targets)
+        best = per_pixel.reshape(restarts, count).argmin(axis=0)
+        rows = best * count + np.arange(count)
+        codes[chunk], errors[chunk] = candidates[rows], per_pixel[rows]
+    reconstructions = generator.predict(codes, verbose=0, batch_size=CHUNK)
+    return Projection(codes, reconstructions, errors)
+
+
+def _search_model(generator, discriminator, initial_codes, perceptual_weight, learning_rate):
+    indices = keras.Input(shape=(), dtype="int32", name="face")
+    images = generator(LatentCodes(initial_codes, name="codes")(indices))
+    scores = discriminator(images)
+    model = keras.Model(indices, [images, scores])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=[_SummedOverFaces(contextual_loss), _SummedOverFaces(perceptual_loss)],
+                  loss_weights=[1.0, perceptual_weight])
+    return model
+
+
+def _mean_weighted_error(images, faces_and_weights):
+    faces, weights = faces_and_weights[..., :3], faces_and_weights[..., 3:]
+    total = np.sum(weights * np.abs(images - faces), axis=(1, 2, 3))
+    return 127.5 * total / np.maximum(3 * np.sum(weights, axis=(1, 2, 3)), 1)

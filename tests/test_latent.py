@@ -1,0 +1,67 @@
+"""Projection: it finds a z that the generator really made, never trains G or D, and counts only the weighted
+pixels."""
+import keras
+import numpy as np
+import pytest
+
+from facegan.latent import _SummedOverFaces, contextual_loss, perceptual_loss, project
+from facegan.models import build_discriminator, build_generator
+
+from conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def models():
+    keras.utils.set_random_seed(3)
+    return build_generator(**TINY), build_discriminator(**TINY)
+
+
+def weights_of(model):
+    return [weight.numpy() for weight in model.weights]
+
+
+def test_recovers_faces_the_generator_made_and_leaves_both_models_alone(models):
+    generator, discriminator = models
+    true_codes = np.random.default_rng(0).uniform(-0.9, 0.9, (3, 100)).astype(np.float32)
+    faces = generator.predict(true_codes, verbose=0)
+    generator_before, discriminator_before = weights_of(generator), weights_of(discriminator)
+
+    result = project(generator, discriminator, faces, steps=150, perceptual_weight=0.0, restarts=2)
+
+    assert result.codes.shape == (3, 100) and result.reconstructions.shape == faces.shape
+    assert np.all(np.abs(result.codes) <= 1.0), "z stays in the prior's cube"
+    assert np.all(result.errors < 1.0), f"mean pixel error {result.errors} levels of 255"
+    assert np.allclose(result.errors, 127.5 * np.abs(result.reconstructions - faces).mean(axis=(1, 2, 3)),
+                       atol=1e-3)
+    for before, after in zip(generator_before + discriminator_before,
+                             weights_of(generator) + weights_of(discriminator)):
+        assert np.array_equal(before, after)
+    assert generator.trainable and discriminator.trainable, "projection puts `trainable` back"
+
+
+def test_pixels_with_zero_weight_do_not_count(models):
+    generator, discriminator = models
+    face = generator.predict(np.full((1, 100), 0.3, np.float32), verbose=0)
+    weights = np.ones((1, 32, 32, 1), np.float32)
+    weights[:, 8:24, 8:24] = 0.0
+    spoiled = face.copy()
+    spoiled[:, 8:24, 8:24] = 1.0  # a white square where the weights are zero
+
+    result = project(generator, discriminator, spoiled, weights, steps=150, perceptual_weight=0.0, restarts=2)
+
+    assert result.errors[0] < 1.0
+    hole_error = 127.5 * np.abs(result.reconstructions - face)[:, 8:24, 8:24].mean()
+    assert hole_error < 5.0, "the hole is filled with what the generator would draw there, not with white"
+
+
+def test_losses_are_summed_per_face_not_averaged_over_the_batch():
+    rng = np.random.default_rng(0)
+    faces_and_weights = np.concatenate([rng.uniform(-1, 1, (4, 8, 8, 3)), np.ones((4, 8, 8, 1))], -1)
+    images = rng.uniform(-1, 1, (4, 8, 8, 3))
+    scores = rng.uniform(0.1, 0.9, (4, 1))
+    summed = _SummedOverFaces(contextual_loss)
+    one_by_one = sum(float(summed(faces_and_weights[i:i + 1], images[i:i + 1])) for i in range(4))
+    assert float(summed(faces_and_weights, images)) == pytest.approx(one_by_one, rel=1e-5)
+    assert one_by_one == pytest.approx(np.abs(faces_and_weights[..., :3] - images).sum(), rel=1e-5)
+    assert float(_SummedOverFaces(perceptual_loss)(np.zeros_like(scores), scores)) == pytest.approx(np.log(1 - scores).sum(),
+                                                                                 rel=1e-5)
