@@ -23,7 +23,9 @@ DISCRIMINATOR_FILE = "discriminator.h5"
 OPTIMIZERS_FILE = "optimizers.npz"
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.json"
-SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+# Weights that come with facegan: what generate.py and the face-math commands use when you have no run yet.
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints",
+                           "dcgan-utkface-64")
 
 
 def save_model_h5(model, path):
@@ -131,6 +133,8 @@ def find_generator(checkpoint=None, root="checkpoints"):
     """Path of the generator.h5 to sample from: the given file or run folder, else the newest run."""
     if checkpoint is None:
         checkpoint = newest_run(root)
+        if checkpoint is None and os.path.isfile(os.path.join(SHIPPED_DIR, GENERATOR_FILE)):
+            checkpoint = SHIPPED_DIR
         if checkpoint is None:
             raise FaceganError(f"no checkpoint found under {root}/: train one first with `python train.py` "
                                "(or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
@@ -142,3 +146,12 @@ def find_generator(checkpoint=None, root="checkpoints"):
         if candidate and os.path.isfile(os.path.join(candidate, GENERATOR_FILE)):
             return os.path.join(candidate, GENERATOR_FILE)
     raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
+
+
+def find_discriminator(generator_path):
+    """The discriminator saved beside a generator: projection needs it for the perceptual loss."""
+    path = os.path.join(os.path.dirname(generator_path), DISCRIMINATOR_FILE)
+    if not os.path.isfile(path):
+        raise FaceganError(f"{path}: missing; projecting faces needs the discriminator saved beside "
+                           f"{os.path.basename(generator_path)} (give --checkpoint a run folder)")
+    return path

@@ -88,9 +88,245 @@ def _generate(args):
     print(f"{args.n} faces from {generator_path} -> {args.out}" + (f" and {args.out_dir}/" if args.out_dir else ""))
 
 
+def _projection_arguments(parser, steps_flag="--steps"):
+    parser.add_argument("--checkpoint", help="a run folder or a generator.h5 with its discriminator.h5 beside it "
+                                             f"(default: the newest run under {RUNS_ROOT}/, else the shipped model)")
+    parser.add_argument(steps_flag, type=int, dest="steps", help="optimisation steps per face (default 300)")
+    parser.add_argument("--lambda", type=float, dest="perceptual_weight",
+                        help="weight of the perceptual (discriminator) loss against the pixel loss (default 0.1)")
+    parser.add_argument("--lr", type=float, dest="learning_rate", help="Adam learning rate for z (default 0.05)")
+    parser.add_argument("--restarts", type=int, help="random starting points per face; the best is kept "
+                                                     "(default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the starting points (default 0)")
+
+
+def _projection_settings(args):
+    settings = {key: getattr(args, key) for key in ("steps", "perceptual_weight", "learning_rate", "restarts")
+                if getattr(args, key) is not None}
+    for key in ("steps", "restarts"):
+        if settings.get(key, 1) < 1:
+            raise FaceganError(f"--{key} must be at least 1, not {settings[key]}")
+    return {**settings, "seed": args.seed, "progress": _ProgressBar("projecting")}
+
+
+class _ProgressBar:
+    """Keras' progress bar (with ETA), made on first use so that it knows the total."""
+
+    def __init__(self, title):
+        self.title, self.bar = title, None
+
+    def __call__(self, done, total):
+        if self.bar is None:
+            import keras
+
+            print(self.title)
+            self.bar = keras.utils.Progbar(total, unit_name="step")
+        if done % 10 == 0 or done == total:
+            self.bar.update(done)
+
+
+def _load_models(checkpoint):
+    from facegan import checkpoints
+
+    generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT)
+    discriminator_path = checkpoints.find_discriminator(generator_path)
+    return checkpoints.load_model_h5(generator_path), checkpoints.load_model_h5(discriminator_path)
+
+
+def _read_inputs(paths, generator):
+    from facegan import data
+
+    faces = data.read_inputs(paths, generator.output_shape[1])
+    faces.warn_about_skipped()
+    return faces
+
+
+def _output_names(files):
+    """`<input file name>` for each input, made unique when two folders hold the same name."""
+    names, seen = [], {}
+    for path in files:
+        name = os.path.basename(path)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return names
+
+
+def _project_arguments(parser):
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="face images, or folders of them")
+    parser.add_argument("--out", help="folder for NAME.npy (z), NAME.png (the reconstruction), NAME.strip.png "
+                                      "(original | reconstruction) and errors.csv")
+    _projection_arguments(parser)
+
+
+def _project(args):
+    import numpy as np
+
+    from facegan import pictures
+    from facegan.latent import project
+
+    generator, discriminator = _load_models(args.checkpoint)
+    faces = _read_inputs(args.inputs, generator)
+    originals = faces.batch(np.arange(len(faces)))
+    result = project(generator, discriminator, originals, **_projection_settings(args))
+    names = _output_names(faces.files)
+    for name, error in zip(names, result.errors):
+        print(f"{name}: mean pixel error {error:.1f} of 255")
+    print(f"{len(names)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        for name, code, original, reconstruction in zip(names, result.codes, originals, result.reconstructions):
+            np.save(os.path.join(args.out, f"{name}.npy"), code)
+            pictures.save_image(pictures.grid(reconstruction[None], padding=0), os.path.join(args.out, f"{name}.png"))
+            pictures.save_image(pictures.grid(np.stack([original, reconstruction]), columns=2),
+                                os.path.join(args.out, f"{name}.strip.png"))
+        with open(os.path.join(args.out, "errors.csv"), "w") as f:
+            f.write("file,mean_pixel_error\n")
+            f.writelines(f"{path},{error:.3f}\n" for path, error in zip(faces.files, result.errors))
+        print(f"z vectors, reconstructions and errors.csv -> {args.out}/")
+
+
+def _codes_of_images(paths, generator, discriminator, args):
+    """Projects every image the command needs in one batch; returns {path: z}, z None for unusable files."""
+    import numpy as np
+
+    from facegan.latent import project
+
+    if not paths:
+        return {}
+    faces = _read_inputs(sorted(set(paths)), generator)
+    result = project(generator, discriminator, faces.batch(np.arange(len(faces))), **_projection_settings(args))
+    print(f"projected {len(faces)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
+    return {**{path: None for path, _problem in faces.skipped}, **dict(zip(faces.files, result.codes))}
+
+
+def _math_arguments(parser):
+    parser.add_argument("expression", help='e.g. "mean(alice/*) - mean(neutral/*) + mean(bob/*)"; images, '
+                                           "folders, mean(GLOB) and .npy z files, with + - * and / NUMBER")
+    parser.add_argument("--out", default="result.png", help="the resulting face (default result.png); its z "
+                                                            "goes beside it as .npy, and a .strip.png shows each "
+                                                            "term, then the result")
+    _projection_arguments(parser)
+
+
+def _math(args):
+    import numpy as np
+
+    from facegan import facemath, pictures
+
+    tree = facemath.parse(args.expression)
+    generator, discriminator = _load_models(args.checkpoint)
+    noise_dim = generator.input_shape[-1]
+    code_of_image = _codes_of_images(facemath.images_needed(tree), generator, discriminator, args).get
+    result = facemath.evaluate(tree, code_of_image, noise_dim)
+    if np.ndim(result) == 0:
+        raise FaceganError(f"{args.expression!r} is a number, not a face")
+    terms = [facemath.evaluate(term, code_of_image, noise_dim) for term in facemath.top_level_terms(tree)]
+    terms = [term for term in terms if np.ndim(term) > 0]
+    faces = generator.predict(np.stack(terms + [result]).astype(np.float32), verbose=0)
+    stem = os.path.splitext(args.out)[0]
+    pictures.save_image(pictures.grid(faces[-1:], padding=0), args.out)
+    pictures.save_image(pictures.grid(faces, columns=len(faces)), f"{stem}.strip.png")
+    np.save(f"{stem}.npy", result.astype(np.float32))
+    outside = np.abs(result) > 1
+    print(f"{args.out} (z in {stem}.npy, terms | result in {stem}.strip.png)"
+          + (f"; note: {outside.sum()} of {noise_dim} coordinates lie outside the prior's [-1, 1]"
+             if outside.any() else ""))
+
+
+def _interpolate_arguments(parser):
+    parser.add_argument("ends", nargs="+", metavar="FACE",
+                        help="two or more images or .npy z files; the morph visits them in order")
+    parser.add_argument("--steps", type=int, default=16, dest="frames",
+                        help="frames from one face to the next, both ends included (default 16)")
+    parser.add_argument("--method", choices=("linear", "cube"), default="linear",
+                        help="linear: a straight line in z; cube: keeps every frame a typical draw of the "
+                             "uniform prior (default linear)")
+    parser.add_argument("--out", default="morph.gif",
+                        help="NAME.gif (an animation), NAME.png (one row of frames) or a folder (one PNG per "
+                             "frame) (default morph.gif)")
+    _projection_arguments(parser, steps_flag="--projection-steps")
+
+
+def _interpolate(args):
+    import numpy as np
+
+    from facegan import facemath, pictures
+
+    if len(args.ends) < 2:
+        raise FaceganError("interpolate needs at least two faces")
+    if args.frames < 2:
+        raise FaceganError(f"--steps must be at least 2, not {args.frames}")
+    for end in args.ends:
+        if not os.path.isfile(end):
+            raise FaceganError(f"{end}: no such file (give images or .npy z files)")
+    generator, discriminator = _load_models(args.checkpoint)
+    noise_dim = generator.input_shape[-1]
+    images = [end for end in args.ends if not end.endswith(".npy")]
+    codes_of_images = _codes_of_images(images, generator, discriminator, args)
+    ends = [facemath.load_code(end, noise_dim) if end.endswith(".npy") else codes_of_images[end]
+            for end in args.ends]
+    if any(end is None for end in ends):
+        raise FaceganError("every face of a morph must be a usable image or .npy file (see the warning above)")
+    codes = facemath.path_through(np.stack(ends), args.frames, args.method)
+    frames = generator.predict(codes.astype(np.float32), verbose=0)
+    extension = os.path.splitext(args.out)[1].lower()
+    if extension == ".gif":
+        pictures.save_gif(frames, args.out)
+    elif extension in (".png", ".jpg", ".jpeg"):
+        pictures.save_image(pictures.grid(frames, columns=args.frames), args.out)
+    else:
+        for index, frame in enumerate(frames):
+            pictures.save_image(pictures.grid(frame[None], padding=0), os.path.join(args.out, f"frame_{index:04d}.png"))
+    print(f"{len(frames)} frames ({args.method}) -> {args.out}")
+
+
+def _complete_arguments(parser):
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="face images, or folders of them")
+    parser.add_argument("--mask", default="center",
+                        help="center, left, right, top, bottom, random (80%% of pixels missing), or a PNG whose "
+                             "white pixels mark the hole (default center)")
+    parser.add_argument("--weighting", choices=("uniform", "near-hole"), default="uniform",
+                        help="how known pixels count: all alike, or by how close they lie to the hole "
+                             "(Yeh et al.) (default uniform)")
+    parser.add_argument("--out", default="completed",
+                        help="folder for NAME.png (the completed face) and NAME.strip.png (masked | completed | "
+                             "original) (default completed/)")
+    _projection_arguments(parser)
+
+
+def _complete(args):
+    import numpy as np
+
+    from facegan import completion, pictures
+
+    generator, discriminator = _load_models(args.checkpoint)
+    known = completion.make_mask(args.mask, generator.output_shape[1], args.seed)
+    faces = _read_inputs(args.inputs, generator)
+    originals = faces.batch(np.arange(len(faces)))
+    masks = np.repeat(known[None], len(faces), axis=0)
+    completed, _projection = completion.complete(generator, discriminator, originals, masks, args.weighting,
+                                                **_projection_settings(args))
+    hole = 1.0 - masks
+    hole_errors = 127.5 * (np.abs(completed - originals) * hole).sum(axis=(1, 2, 3)) / (3 * hole.sum(axis=(1, 2, 3)))
+    names = _output_names(faces.files)
+    for name, hole_error in zip(names, hole_errors):
+        print(f"{name}: mean pixel error in the hole {hole_error:.1f} of 255")
+    for name, original, face in zip(names, originals, completed):
+        pictures.save_image(pictures.grid(face[None], padding=0), os.path.join(args.out, f"{name}.png"))
+        pictures.save_image(pictures.grid(np.stack([original * known, face, original]), columns=3),
+                            os.path.join(args.out, f"{name}.strip.png"))
+    print(f"{len(names)} completed face(s), mean pixel error in the hole {hole_errors.mean():.1f} of 255 "
+          f"-> {args.out}/")
+
+
 COMMANDS = {
     "train": ("train a DCGAN on a folder of faces", _train_arguments, _train),
     "generate": ("draw new faces from a trained generator", _generate_arguments, _generate),
+    "project": ("find the z of real faces: z vectors, reconstructions and errors", _project_arguments, _project),
+    "math": ("arithmetic on faces in z: averages, differences, sums", _math_arguments, _math),
+    "interpolate": ("morph between faces through z", _interpolate_arguments, _interpolate),
+    "complete": ("fill a masked region of faces with what the generator would draw", _complete_arguments,
+                 _complete),
 }
 
 

@@ -169,3 +169,22 @@ def _write_atomically(path, write):
     with open(temporary, "wb") as f:
         write(f)
     os.replace(temporary, path)
+
+
+def read_inputs(paths, image_size):
+    """The faces named on a command line (files, or folders searched recursively), uncached: they are few.
+    Unusable files are skipped and listed in `skipped`, as in training."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            files += find_images(path)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise FaceganError(f"{path}: no such file or folder")
+    images, usable, skipped = _decode_all(files, image_size, workers=None, progress=False)
+    if not usable:
+        where = ", ".join(paths) if len(paths) < 4 else f"{paths[0]} and {len(paths) - 1} more"
+        raise FaceganError(f"{where}: no usable image among {len(files)} file(s)"
+                           + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
+    return FaceSet(images, usable, skipped)

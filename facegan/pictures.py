@@ -68,3 +68,14 @@ def _smooth(values, window=25):
     kernel = np.ones(window) / window
     padded = np.concatenate([np.full(window - 1, values[0]), values])
     return np.convolve(padded, kernel, mode="valid")
+
+
+def save_gif(images, path, seconds_per_frame=0.08):
+    """An endless animation that plays forwards then backwards, so a morph never jumps back to its start."""
+    frames = [Image.fromarray(face) for face in to_uint8(images)]
+    frames += frames[-2:0:-1]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = f"{path}.tmp.gif"
+    frames[0].save(temporary, save_all=True, append_images=frames[1:], loop=0,
+                   duration=int(seconds_per_frame * 1000))
+    os.replace(temporary, path)

@@ -1,11 +1,14 @@
 import os
+import shutil
 import subprocess
 import sys
 
+import keras
+import numpy as np
 import pytest
 from PIL import Image
 
-from facegan import checkpoints, training
+from facegan import checkpoints, pictures, training
 from facegan.cli import main
 
 from conftest import REPO, TINY
@@ -70,10 +73,19 @@ def test_a_run_with_a_checkpoint_is_not_overwritten_without_resume(trained_run, 
     assert "add --resume" in capsys.readouterr().err
 
 
-def test_generate_without_any_checkpoint_says_how_to_train_one(tmp_path):
-    result = run_script("generate.py", "--n", "4", cwd=str(tmp_path))
-    assert result.returncode == 2
-    assert "python train.py" in our_error(result.stderr)
+def test_generate_without_any_checkpoint_says_how_to_train_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
+    assert main(["generate", "--n", "4"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "python train.py" in error and "\n" not in error
+
+
+def test_without_a_run_of_your_own_generate_uses_the_shipped_model(trained_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", checkpoints.checkpoint_dir(trained_run))
+    assert main(["generate", "--n", "4", "--out", "grid.png"]) == 0
+    assert Image.open(tmp_path / "grid.png").size == (2 * 34 + 2, 2 * 34 + 2)
 
 
 def test_generate_defaults_to_the_newest_run_and_the_seed_fixes_the_faces(trained_run, tmp_path, monkeypatch):
@@ -92,3 +104,101 @@ def test_generate_takes_a_generator_h5(trained_run, tmp_path):
     generator = checkpoints.find_generator(trained_run)
     assert main(["generate", "--n", "64", "--checkpoint", generator, "--out", str(tmp_path / "grid.png")]) == 0
     assert Image.open(tmp_path / "grid.png").size == (8 * 34 + 2, 8 * 34 + 2)
+
+
+QUICK = ["--steps", "3", "--restarts", "1"]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    from conftest import write_faces
+
+    folder = tmp_path_factory.mktemp("photos")
+    write_faces(str(folder / "alice"), 3, seed=5)
+    write_faces(str(folder / "bob"), 2, seed=6)
+    (folder / "alice" / "broken.jpg").write_bytes(b"not a jpeg")
+    return folder
+
+
+def test_project_writes_codes_reconstructions_strips_and_errors(trained_run, photos, tmp_path, capsys):
+    out = tmp_path / "z"
+    assert main(["project", str(photos / "alice"), "--checkpoint", trained_run, "--out", str(out), *QUICK]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped 1 unusable file(s): broken.jpg" in printed and "3 face(s), mean pixel error" in printed
+    names = sorted(f for f in os.listdir(photos / "alice") if f != "broken.jpg")
+    for name in names:
+        assert np.load(out / f"{name}.npy").shape == (100,)
+        assert Image.open(out / f"{name}.png").size == (32, 32)
+        assert Image.open(out / f"{name}.strip.png").size == (2 * 34 + 2, 34 + 2)
+    rows = (out / "errors.csv").read_text().splitlines()
+    assert rows[0] == "file,mean_pixel_error" and len(rows) == 4
+    assert all(0 <= float(row.split(",")[1]) <= 255 for row in rows[1:])
+
+
+def test_math_on_saved_codes_is_exact_and_draws_the_result(trained_run, photos, tmp_path):
+    out = tmp_path / "z"
+    assert main(["project", str(photos / "alice"), "--checkpoint", trained_run, "--out", str(out), *QUICK]) == 0
+    codes = sorted(str(out / f) for f in os.listdir(out) if f.endswith(".npy"))
+    expression = f"mean({out}/*) - {codes[0]} + 0.5 * {codes[1]}"
+    assert main(["math", expression, "--checkpoint", trained_run, "--out", str(tmp_path / "r.png")]) == 0
+    expected = np.mean([np.load(c) for c in codes], axis=0) - np.load(codes[0]) + 0.5 * np.load(codes[1])
+    assert np.allclose(np.load(tmp_path / "r.npy"), expected, atol=1e-6)
+    generator = keras.models.load_model(checkpoints.find_generator(trained_run))
+    drawn = np.asarray(Image.open(tmp_path / "r.png"), np.int16)
+    assert np.abs(drawn - pictures.to_uint8(generator.predict(expected[None], verbose=0))[0]).max() <= 1
+    assert Image.open(tmp_path / "r.strip.png").size == (4 * 34 + 2, 34 + 2), "three terms, then the result"
+
+
+def test_math_projects_images_and_folders(trained_run, photos, tmp_path, capsys):
+    expression = f"mean({photos}/alice/*) - {photos}/bob"
+    assert main(["math", expression, "--checkpoint", trained_run, "--out", str(tmp_path / "r.png"), *QUICK]) == 0
+    assert "projected 5 face(s)" in capsys.readouterr().out
+    assert np.load(tmp_path / "r.npy").shape == (100,)
+
+
+@pytest.mark.parametrize("out, check", [
+    ("morph.gif", lambda path: Image.open(path).n_frames == 2 * 9 - 2),
+    ("morph.png", lambda path: Image.open(path).size == (5 * 34 + 2, 2 * 34 + 2)),
+    ("frames", lambda path: len(os.listdir(path)) == 9),
+])
+def test_interpolate_writes_a_gif_a_strip_or_frames(trained_run, tmp_path, out, check):
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        np.save(tmp_path / f"{name}.npy", rng.uniform(-1, 1, 100).astype(np.float32))
+    ends = [str(tmp_path / f"{name}.npy") for name in ("a", "b", "c")]
+    assert main(["interpolate", *ends, "--steps", "5", "--method", "cube", "--checkpoint", trained_run,
+                 "--out", str(tmp_path / out)]) == 0
+    assert check(tmp_path / out)
+
+
+def test_complete_keeps_the_known_pixels(trained_run, photos, tmp_path):
+    out = tmp_path / "done"
+    assert main(["complete", str(photos / "bob"), "--mask", "left", "--checkpoint", trained_run,
+                 "--out", str(out), *QUICK]) == 0
+    from facegan.data import read_face
+
+    for name in os.listdir(photos / "bob"):
+        original = read_face(str(photos / "bob" / name), 32)
+        completed = np.asarray(Image.open(out / f"{name}.png"))
+        assert np.array_equal(completed[:, 16:], original[:, 16:])
+        assert not np.array_equal(completed[:, :16], original[:, :16])
+        assert Image.open(out / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
+
+
+@pytest.mark.parametrize("command", [
+    ["project", "/no/such/photo.jpg"], ["math", "/no/such/photo.jpg"], ["interpolate", "/no/a.jpg", "/no/b.jpg"],
+    ["complete", "/no/such/photo.jpg"], ["complete", "PHOTOS", "--mask", "/no/mask.png"],
+    ["project", "PHOTOS", "--steps", "0"], ["math", "a.jpg +"],
+])
+def test_face_math_commands_fail_in_one_line(trained_run, photos, command, capsys):
+    command = [str(photos / "bob") if part == "PHOTOS" else part for part in command]
+    assert main([*command, "--checkpoint", trained_run]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and "\n" not in error
+
+
+def test_projection_needs_the_discriminator_beside_the_generator(trained_run, tmp_path, photos, capsys):
+    alone = tmp_path / "generator.h5"
+    shutil.copy(checkpoints.find_generator(trained_run), alone)
+    assert main(["project", str(photos / "bob"), "--checkpoint", str(alone)]) == 2
+    assert "discriminator.h5: missing" in capsys.readouterr().err
