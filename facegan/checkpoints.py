@@ -58,17 +58,18 @@ def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
         variable.assign(value)
 
 
-def save_checkpoint(run_dir, gan, state):
-    """Writes G, D, both optimizer states and `state` (a JSON-able dict) as one all-or-nothing checkpoint."""
+def save_checkpoint(run_dir, trainer, state):
+    """Writes every model of `trainer` (a DCGAN or a VAE), its optimizer states and `state` (a JSON-able dict)
+    as one all-or-nothing checkpoint."""
     final = os.path.join(run_dir, CHECKPOINT)
     new, old = final + ".new", final + ".old"
     shutil.rmtree(new, ignore_errors=True)
     os.makedirs(new)
-    save_model_h5(gan.generator, os.path.join(new, GENERATOR_FILE))
-    save_model_h5(gan.discriminator, os.path.join(new, DISCRIMINATOR_FILE))
+    for name, model in trainer.models.items():
+        save_model_h5(model, os.path.join(new, f"{name}.h5"))
     np.savez(os.path.join(new, OPTIMIZERS_FILE),
-             **_optimizer_arrays("discriminator", gan.discriminator.optimizer),
-             **_optimizer_arrays("generator", gan.d_on_g.optimizer))
+             **{key: value for name, (optimizer, _weights) in trainer.optimizers.items()
+                for key, value in _optimizer_arrays(name, optimizer).items()})
     with open(os.path.join(new, STATE_FILE), "w") as f:
         json.dump(state, f)
     for name in os.listdir(new):
@@ -90,24 +91,22 @@ def checkpoint_dir(run_dir):
     return None
 
 
-def load_models(run_dir):
-    """(generator, discriminator, state) of a run's checkpoint, for resuming."""
+def load_models(run_dir, names=("generator", "discriminator")):
+    """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
     path = checkpoint_dir(run_dir)
     if path is None:
         raise FaceganError(f"{run_dir}: no checkpoint to resume from")
     with open(os.path.join(path, STATE_FILE)) as f:
         state = json.load(f)
-    generator = load_model_h5(os.path.join(path, GENERATOR_FILE))
-    discriminator = load_model_h5(os.path.join(path, DISCRIMINATOR_FILE))
-    return generator, discriminator, state
+    return (*(load_model_h5(os.path.join(path, f"{name}.h5")) for name in names), state)
 
 
-def restore_optimizers(run_dir, gan):
-    """Puts the saved Adam moments back into a freshly compiled `gan`, before its first step."""
+def restore_optimizers(run_dir, trainer):
+    """Puts the saved Adam moments back into a freshly compiled `trainer`, before its first step."""
     with np.load(os.path.join(checkpoint_dir(run_dir), OPTIMIZERS_FILE)) as arrays:
         arrays = dict(arrays)
-    _restore_optimizer(gan.discriminator.optimizer, gan.discriminator.trainable_weights, arrays, "discriminator")
-    _restore_optimizer(gan.d_on_g.optimizer, gan.generator.trainable_weights, arrays, "generator")
+    for name, (optimizer, weights) in trainer.optimizers.items():
+        _restore_optimizer(optimizer, weights, arrays, name)
 
 
 def write_config(run_dir, config):
@@ -155,3 +154,8 @@ def find_discriminator(generator_path):
         raise FaceganError(f"{path}: missing; projecting faces needs the discriminator saved beside "
                            f"{os.path.basename(generator_path)} (give --checkpoint a run folder)")
     return path
+
+
+def is_vae(generator_path):
+    """Whether a generator.h5 is the decoder of a VAE run (prior N(0, 1), not U(-1, 1))."""
+    return os.path.isfile(os.path.join(os.path.dirname(generator_path), "encoder.h5"))

@@ -19,6 +19,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _train_arguments(parser):
+    parser.add_argument("--model", choices=("dcgan", "vae"), help="dcgan (default): the classic recipe; vae: the "
+                                                                  "convolutional VAE that face math compares with")
     parser.add_argument("--data", help="folder of face images, searched recursively (default: the bundled "
                                        "sample in data/)")
     parser.add_argument("--epochs", type=int, help="epochs to train in all (default 25)")
@@ -45,7 +47,7 @@ def _train(args):
         if run_dir is None or checkpoints.checkpoint_dir(run_dir) is None:
             raise FaceganError(f"{run_dir or RUNS_ROOT + '/'}: no checkpoint to resume from")
         config = {**training.DEFAULTS, **checkpoints.read_config(run_dir)}
-        for fixed in ("image_size", "filters"):
+        for fixed in ("model", "image_size", "filters"):
             if fixed in chosen and chosen[fixed] != config[fixed]:
                 raise FaceganError(f"{run_dir} was trained with --{fixed.replace('_', '-')} {config[fixed]}; "
                                    "it cannot change on --resume")
@@ -79,7 +81,9 @@ def _generate(args):
         raise FaceganError(f"--n must be at least 1, not {args.n}")
     generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
     generator = checkpoints.load_model_h5(generator_path)
-    noise = np.random.default_rng(args.seed).uniform(-1, 1, (args.n, generator.input_shape[-1]))
+    shape = (args.n, generator.input_shape[-1])
+    rng = np.random.default_rng(args.seed)
+    noise = rng.standard_normal(shape) if checkpoints.is_vae(generator_path) else rng.uniform(-1, 1, shape)
     faces = generator.predict(noise.astype(np.float32), verbose=0)
     pictures.save_image(pictures.grid(faces), args.out)
     if args.out_dir:

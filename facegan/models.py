@@ -53,17 +53,29 @@ def build_generator(image_size=64, filters=64, noise_dim=NOISE_DIM):
     return model
 
 
-def build_discriminator(image_size=64, filters=64):
-    """image in [-1, 1] -> probability that it is real; no BN on the first layer, as in the paper."""
-    blocks = number_of_blocks(image_size)
-    model = keras.Sequential(name="discriminator")
+def _add_downsampling(model, image_size, filters):
+    """The discriminator's trunk: stride-2 5x5 convolutions, 64-128-256-512 channels at 64x64."""
     model.add(keras.Input(shape=(image_size, image_size, 3), name="image"))
-    for block in range(blocks):
+    for block in range(number_of_blocks(image_size)):
         model.add(layers.Conv2D(filters * 2**block, 5, strides=2, padding="same", use_bias=block == 0,
                                 kernel_initializer=_weights()))
         if block > 0:
             model.add(_batch_norm())
         model.add(layers.LeakyReLU(negative_slope=0.2))
     model.add(layers.Flatten())
+    return model
+
+
+def build_discriminator(image_size=64, filters=64):
+    """image in [-1, 1] -> probability that it is real; no BN on the first layer, as in the paper."""
+    model = _add_downsampling(keras.Sequential(name="discriminator"), image_size, filters)
     model.add(layers.Dense(1, activation="sigmoid", kernel_initializer=_weights()))
+    return model
+
+
+def build_encoder(image_size=64, filters=64, latent_dim=NOISE_DIM):
+    """image -> (mean, log variance) of its code: the discriminator's trunk with a VAE head, so that the VAE
+    compared with the GAN has the same two halves (this encoder and a generator-shaped decoder)."""
+    model = _add_downsampling(keras.Sequential(name="encoder"), image_size, filters)
+    model.add(layers.Dense(2 * latent_dim, kernel_initializer=_weights()))
     return model

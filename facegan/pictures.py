@@ -41,18 +41,26 @@ def plot_history(rows, steps_per_epoch, path):
     import matplotlib.pyplot as plt
 
     steps = np.array([row["step"] for row in rows])
-    figure, (losses, scores) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    for name, axis in (("d_loss", losses), ("g_loss", losses), ("D(x)", scores), ("D(G(z))", scores)):
-        values = np.array([row[name] for row in rows])
-        axis.plot(steps, values, alpha=0.25, linewidth=0.8)
-        axis.plot(steps, _smooth(values), label=name, color=axis.lines[-1].get_color())
-    losses.set_ylabel("loss")
-    scores.set_ylabel("mean score")
-    scores.set_ylim(0, 1)
-    scores.set_xlabel("step")
-    for axis in (losses, scores):
+    names = [name for name in rows[0] if name not in ("epoch", "step", "images_per_second")]
+    score_names = [name for name in names if name.startswith("D(")]  # D's mean scores, on a 0-1 axis of their own
+    loss_names = [name for name in names if name not in score_names]
+    figure, axes = plt.subplots(2 if score_names else 1, 1, figsize=(9, 6 if score_names else 3.5), sharex=True,
+                                squeeze=False)
+    losses, scores = axes[0, 0], axes[-1, 0]
+    for axis, axis_names in ((losses, loss_names), (scores, score_names)):
+        for name in axis_names:
+            values = np.array([row[name] for row in rows])
+            axis.plot(steps, values, alpha=0.25, linewidth=0.8)
+            axis.plot(steps, _smooth(values), label=name, color=axis.lines[-1].get_color())
         axis.legend(loc="upper right")
         axis.grid(alpha=0.3)
+    losses.set_ylabel("loss")
+    if score_names:
+        scores.set_ylabel("mean score")
+        scores.set_ylim(0, 1)
+    else:
+        losses.set_yscale("log")  # a VAE's reconstruction and KL terms differ by orders of magnitude
+    scores.set_xlabel("step")
     epochs = losses.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
     epochs.set_xlabel("epoch")
     figure.tight_layout()

@@ -54,6 +54,17 @@ class DCGAN:
         self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                             loss="binary_crossentropy")
 
+    @property
+    def models(self):
+        """What a checkpoint saves, by file name."""
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    @property
+    def optimizers(self):
+        """Each optimizer with the weights it trains, by name in the checkpoint."""
+        return {"discriminator": (self.discriminator.optimizer, self.discriminator.trainable_weights),
+                "generator": (self.d_on_g.optimizer, self.generator.trainable_weights)}
+
     def noise(self, rng, count):
         return rng.uniform(-1.0, 1.0, (count, self.noise_dim)).astype(np.float32)
 

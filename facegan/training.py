@@ -9,10 +9,12 @@ import keras
 import numpy as np
 
 from facegan import FaceganError, checkpoints, data, pictures
-from facegan.models import SUPPORTED_IMAGE_SIZES, build_discriminator, build_generator
+from facegan.models import SUPPORTED_IMAGE_SIZES, build_discriminator, build_encoder, build_generator
 from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
+from facegan.vae import VAE
 
 DEFAULTS = {
+    "model": "dcgan",
     "data": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data"),
     "epochs": 25,
     "batch_size": 64,
@@ -22,12 +24,14 @@ DEFAULTS = {
     "beta_1": BETA_1,
     "seed": 0,
 }
-HISTORY_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "D(x)", "D(G(z))", "images_per_second")
+MODELS = ("dcgan", "vae")
 SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
 
 
 def check_config(config):
     """One-line errors for settings that cannot work, before any time is spent."""
+    if config["model"] not in MODELS:
+        raise FaceganError(f"--model {config['model']} is not known; choose one of {', '.join(MODELS)}")
     if config["epochs"] < 1:
         raise FaceganError(f"--epochs must be at least 1, not {config['epochs']}")
     if config["batch_size"] < 1:
@@ -77,14 +81,14 @@ def _read_history(run_dir, up_to_step):
 def _write_history(run_dir, rows):
     path = os.path.join(run_dir, "history.csv")
     with open(path + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, HISTORY_COLUMNS)
+        writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
         writer.writeheader()
         writer.writerows(rows)
     os.replace(path + ".tmp", path)
 
 
 def train(config, run_dir, resume=False, log=print):
-    """Trains (or resumes) the run in `run_dir`; returns the DCGAN. Ctrl-C saves and raises KeyboardInterrupt."""
+    """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves and raises KeyboardInterrupt."""
     check_config(config)
     faces = data.load_faces(config["data"], config["image_size"])
     faces.warn_about_skipped(log)
@@ -95,25 +99,17 @@ def train(config, run_dir, resume=False, log=print):
     steps_per_epoch = len(faces) // batch_size
 
     keras.utils.set_random_seed(config["seed"])
-    if resume:
-        generator, discriminator, state = checkpoints.load_models(run_dir)
-    else:
-        generator = build_generator(config["image_size"], config["filters"])
-        discriminator = build_discriminator(config["image_size"], config["filters"])
-        state = {"epoch": 0, "step": 0, "rng": None}
-        checkpoints.write_config(run_dir, config)
-    gan = DCGAN(generator, discriminator, config["learning_rate"], config["beta_1"])
-    if resume:
-        checkpoints.restore_optimizers(run_dir, gan)
+    trainer, state = _trainer(config, run_dir, resume)
+    generator = trainer.generator
     rng = np.random.default_rng(config["seed"])
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
-    fixed_noise = gan.noise(np.random.default_rng([config["seed"], 1]), SAMPLE_GRID)
+    fixed_noise = trainer.noise(np.random.default_rng([config["seed"], 1]), SAMPLE_GRID)
     history = _read_history(run_dir, state["epoch"] * steps_per_epoch + state["step"])
 
     def save(epoch, step):
         _write_history(run_dir, history)
-        checkpoints.save_checkpoint(run_dir, gan, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state})
+        checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
         f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}")
@@ -127,7 +123,7 @@ def train(config, run_dir, resume=False, log=print):
             for step in range(first_step, steps_per_epoch):
                 started = time.perf_counter()
                 real_batch = faces.batch(order[step * batch_size:(step + 1) * batch_size])
-                metrics = gan.train_step(real_batch, rng)
+                metrics = trainer.train_step(real_batch, rng)
                 images_per_second = batch_size / (time.perf_counter() - started)
                 history.append({"epoch": epoch + 1, "step": epoch * steps_per_epoch + step + 1, **metrics,
                                 "images_per_second": images_per_second})
@@ -141,4 +137,24 @@ def train(config, run_dir, resume=False, log=print):
             save(epoch + 1, 0)
             pictures.plot_history(history, steps_per_epoch, os.path.join(run_dir, "losses.png"))
     log(f"done: {run_dir}")
-    return gan
+    return trainer
+
+
+def _trainer(config, run_dir, resume):
+    """The DCGAN (or, with --model vae, the VAE) of the run, fresh or from its checkpoint, and its state."""
+    second = "discriminator" if config["model"] == "dcgan" else "encoder"
+    if resume:
+        generator, other, state = checkpoints.load_models(run_dir, ("generator", second))
+    else:
+        generator = build_generator(config["image_size"], config["filters"])
+        other = (build_discriminator if second == "discriminator" else build_encoder)(config["image_size"],
+                                                                                     config["filters"])
+        state = {"epoch": 0, "step": 0, "rng": None}
+        checkpoints.write_config(run_dir, config)
+    if config["model"] == "dcgan":
+        trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"])
+    else:
+        trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
+    if resume:
+        checkpoints.restore_optimizers(run_dir, trainer)
+    return trainer, state
