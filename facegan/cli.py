@@ -88,7 +88,8 @@ def _generate(args):
     pictures.save_image(pictures.grid(faces), args.out)
     if args.out_dir:
         for index, face in enumerate(faces):
-            pictures.save_image(pictures.grid(face[None], padding=0), os.path.join(args.out_dir, f"face_{index:04d}.png"))
+            pictures.save_image(pictures.grid(face[None], padding=0),
+                                os.path.join(args.out_dir, f"face_{index:04d}.png"))
     print(f"{args.n} faces from {generator_path} -> {args.out}" + (f" and {args.out_dir}/" if args.out_dir else ""))
 
 

@@ -88,7 +88,8 @@ def _write_history(run_dir, rows):
 
 
 def train(config, run_dir, resume=False, log=print):
-    """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves and raises KeyboardInterrupt."""
+    """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves, then raises
+    KeyboardInterrupt."""
     check_config(config)
     faces = data.load_faces(config["data"], config["image_size"])
     faces.warn_about_skipped(log)
