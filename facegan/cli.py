@@ -115,17 +115,19 @@ def _projection_settings(args):
 
 
 class _ProgressBar:
-    """Keras' progress bar (with ETA), made on first use so that it knows the total."""
+    """Keras' progress bar (with ETA), made on first use so that it knows the total; a new one when a new
+    phase of work starts counting from the beginning again."""
 
-    def __init__(self, title):
-        self.title, self.bar = title, None
+    def __init__(self, title, unit="step"):
+        self.title, self.unit, self.bar, self.done = title, unit, None, 0
 
     def __call__(self, done, total):
-        if self.bar is None:
+        if self.bar is None or done < self.done:
             import keras
 
             print(self.title)
-            self.bar = keras.utils.Progbar(total, unit_name="step")
+            self.bar = keras.utils.Progbar(total, unit_name=self.unit)
+        self.done = done
         if done % 10 == 0 or done == total:
             self.bar.update(done)
 
@@ -324,12 +326,38 @@ def _complete(args):
           f"-> {args.out}/")
 
 
+def _evaluate_arguments(parser):
+    parser.add_argument("--checkpoint", help="a run folder or a generator.h5 (default: the newest run under "
+                                             f"{RUNS_ROOT}/, else the shipped model)")
+    parser.add_argument("--real", required=True, help="folder of real faces to compare with")
+    parser.add_argument("--n", type=int, default=2000, help="faces generated, and real faces used (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated faces (default 0)")
+
+
+def _evaluate(args):
+    from facegan import checkpoints, evaluate
+
+    if args.n < 2:
+        raise FaceganError(f"--n must be at least 2, not {args.n}")
+    if not os.path.isdir(args.real):
+        raise FaceganError(f"{args.real}: no such folder")
+    generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
+    generator = checkpoints.load_model_h5(generator_path)
+    result = evaluate.score(generator, args.real, args.n, args.seed, _ProgressBar("Inception features", "image"))
+    size = generator.output_shape[1]
+    print(f"{generator_path} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
+          f"KID {result['kid']:.4f} +- {result['kid_std']:.4f} ({result['generated']} generated, "
+          f"{result['real']} real)")
+
+
 COMMANDS = {
     "train": ("train a DCGAN on a folder of faces", _train_arguments, _train),
     "generate": ("draw new faces from a trained generator", _generate_arguments, _generate),
     "project": ("find the z of real faces: z vectors, reconstructions and errors", _project_arguments, _project),
     "math": ("arithmetic on faces in z: averages, differences, sums", _math_arguments, _math),
     "interpolate": ("morph between faces through z", _interpolate_arguments, _interpolate),
+    "evaluate": ("FID and KID of a generator against real faces (pip install -e \".[eval]\")",
+                 _evaluate_arguments, _evaluate),
     "complete": ("fill a masked region of faces with what the generator would draw", _complete_arguments,
                  _complete),
 }

@@ -77,7 +77,7 @@ def read_face(path, image_size):
     return np.asarray(image, dtype=np.uint8)
 
 
-def _cache_key(folder, paths, image_size):
+def cache_key(folder, paths, image_size):
     digest = hashlib.sha256(f"v{CACHE_VERSION} {os.path.abspath(folder)} {image_size}\n".encode())
     for path in paths:
         status = os.stat(path)
@@ -113,7 +113,7 @@ def load_faces(folder, image_size, cache_dir=None, workers=None, progress=True):
     if not paths:
         raise FaceganError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
     cache_dir = cache_dir or default_cache_dir()
-    key = _cache_key(folder, paths, image_size)
+    key = cache_key(folder, paths, image_size)
     images_file = os.path.join(cache_dir, f"{key}.npy")
     index_file = os.path.join(cache_dir, f"{key}.json")
     if os.path.exists(images_file) and os.path.exists(index_file):
