@@ -84,20 +84,34 @@ def frozen(*models):
             model.trainable = trainable
 
 
-def project(generator, discriminator, faces, weights=None, steps=STEPS, perceptual_weight=PERCEPTUAL_WEIGHT,
-            learning_rate=LEARNING_RATE, restarts=RESTARTS, seed=0, progress=None):
+def project(generator, discriminator, faces, weights=None, conditions=None, steps=STEPS,
+            perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, restarts=RESTARTS, seed=0,
+            progress=None):
     """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
-    pixels that count (default: all). `progress(done_steps, total_steps)` is called as it goes."""
+    pixels that count (default: all). For a conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds
+    each face's c, held fixed while z is searched. `progress(done_steps, total_steps)` is called as it goes."""
     faces = np.asarray(faces, np.float32)
     weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
+    if conditions is not None:
+        conditions = np.asarray(conditions, np.float32).reshape(len(faces), -1)
     with frozen(generator, discriminator):
-        return _project(generator, discriminator, faces, weights, steps, perceptual_weight, learning_rate,
-                        restarts, seed, progress)
+        return _project(generator, discriminator, faces, weights, conditions, steps, perceptual_weight,
+                        learning_rate, restarts, seed, progress)
 
 
-def _project(generator, discriminator, faces, weights, steps, perceptual_weight, learning_rate, restarts, seed,
-             progress):
-    noise_dim = generator.input_shape[-1]
+def draw(generator, codes, conditions=None):
+    """G(z), or G(z, c) for a conditional generator."""
+    inputs = codes if conditions is None else [codes, conditions]
+    return generator.predict(inputs, verbose=0, batch_size=CHUNK)
+
+
+def noise_dim_of(generator):
+    return generator.inputs[0].shape[-1]
+
+
+def _project(generator, discriminator, faces, weights, conditions, steps, perceptual_weight, learning_rate,
+             restarts, seed, progress):
+    noise_dim = noise_dim_of(generator)
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
     chunks = range(0, len(faces), faces_per_chunk)
@@ -108,29 +122,37 @@ def _project(generator, discriminator, faces, weights, steps, perceptual_weight,
         count = len(faces[chunk])
         # every restart of a face is one more row: face i's restarts are rows i, i + count, ...
         targets = np.tile(np.concatenate([faces[chunk], weights[chunk]], axis=-1), (restarts, 1, 1, 1))
+        chunk_conditions = None if conditions is None else np.tile(conditions[chunk], (restarts, 1))
         initial = rng.uniform(-1, 1, (count * restarts, noise_dim)).astype(np.float32)
-        search = _search_model(generator, discriminator, initial, perceptual_weight, learning_rate)
+        search = _search_model(generator, discriminator, initial, chunk_conditions, perceptual_weight,
+                               learning_rate)
         indices = np.arange(count * restarts, dtype=np.int32)
+        inputs = indices if chunk_conditions is None else [indices, chunk_conditions]
         unused_score_targets = np.zeros((count * restarts, 1), np.float32)
         for _ in range(steps):
-            search.train_on_batch(indices, [targets, unused_score_targets])
+            search.train_on_batch(inputs, [targets, unused_score_targets])
             done_steps += 1
             if progress:
                 progress(done_steps, total_steps)
         candidates = keras.ops.convert_to_numpy(search.get_layer("codes").codes)
-        per_pixel = _mean_weighted_error(generator.predict_on_batch(candidates), targets)
+        per_pixel = _mean_weighted_error(draw(generator, candidates, chunk_conditions), targets)
         best = per_pixel.reshape(restarts, count).argmin(axis=0)
         rows = best * count + np.arange(count)
         codes[chunk], errors[chunk] = candidates[rows], per_pixel[rows]
-    reconstructions = generator.predict(codes, verbose=0, batch_size=CHUNK)
-    return Projection(codes, reconstructions, errors)
+    return Projection(codes, draw(generator, codes, conditions), errors)
 
 
-def _search_model(generator, discriminator, initial_codes, perceptual_weight, learning_rate):
+def _search_model(generator, discriminator, initial_codes, conditions, perceptual_weight, learning_rate):
     indices = keras.Input(shape=(), dtype="int32", name="face")
-    images = generator(LatentCodes(initial_codes, name="codes")(indices))
-    scores = discriminator(images)
-    model = keras.Model(indices, [images, scores])
+    codes = LatentCodes(initial_codes, name="codes")(indices)
+    if conditions is None:
+        inputs, images = indices, generator(codes)
+        scores = discriminator(images)
+    else:
+        condition = keras.Input(shape=conditions.shape[1:], name="condition")
+        inputs, images = [indices, condition], generator([codes, condition])
+        scores = discriminator([images, condition])
+    model = keras.Model(inputs, [images, scores])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=[_SummedOverFaces(contextual_loss), _SummedOverFaces(perceptual_loss)],
                   loss_weights=[1.0, perceptual_weight])

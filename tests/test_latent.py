@@ -65,3 +65,26 @@ def test_losses_are_summed_per_face_not_averaged_over_the_batch():
     assert one_by_one == pytest.approx(np.abs(faces_and_weights[..., :3] - images).sum(), rel=1e-5)
     perceptual = float(_SummedOverFaces(perceptual_loss)(np.zeros_like(scores), scores))
     assert perceptual == pytest.approx(np.log(1 - scores).sum(), rel=1e-5)
+
+
+def conditional_pair():
+    """G(z, c) and D(x, c) as the aging issue builds them: Sequential trunks inside functional wrappers."""
+    keras.utils.set_random_seed(4)
+    noise, condition = keras.Input((100,)), keras.Input((1,))
+    trunk = build_generator(**TINY, noise_dim=101)
+    generator = keras.Model([noise, condition], trunk(keras.layers.Concatenate()([noise, condition])))
+    image = keras.Input((32, 32, 3))
+    features = keras.layers.Flatten()(build_discriminator(**TINY)(image))
+    score = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Concatenate()([features, condition]))
+    return generator, keras.Model([image, condition], score)
+
+
+def test_projects_through_a_conditional_generator_with_the_condition_held_fixed():
+    generator, discriminator = conditional_pair()
+    conditions = np.array([[-0.5], [0.8]], np.float32)
+    true_codes = np.random.default_rng(1).uniform(-0.9, 0.9, (2, 100)).astype(np.float32)
+    faces = generator.predict([true_codes, conditions], verbose=0)
+    result = project(generator, discriminator, faces, conditions=conditions, steps=150, perceptual_weight=0.01,
+                     restarts=2)
+    assert np.all(result.errors < 1.0), result.errors
+    assert np.allclose(result.reconstructions, generator.predict([result.codes, conditions], verbose=0), atol=1e-5)
