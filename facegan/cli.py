@@ -35,6 +35,11 @@ def _train_arguments(parser):
                                       "the newest run)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last "
                                                               "checkpoint")
+    parser.add_argument("--eval-every", type=int, help="every K epochs, log FID and KID of --eval-n samples "
+                                                       "against the training faces (needs the eval extra; "
+                                                       "default 0: off)")
+    parser.add_argument("--eval-n", type=int, help="faces generated and real faces used per evaluation "
+                                                   "(default 500)")
 
 
 def _train(args):

@@ -32,6 +32,10 @@ def _helper():
         return FidHelper()  # loads default_1.pt from the package folder: no download
 
 
+def require_extra():
+    _helper()
+
+
 def inception_features(images, progress=None):
     """(n, 2048) pool features of images in [-1, 1], (n, size, size, 3)."""
     helper = _helper()

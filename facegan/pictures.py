@@ -33,8 +33,8 @@ def save_image(image, path):
     os.replace(temporary, path)
 
 
-def plot_history(rows, steps_per_epoch, path):
-    """Losses and D's scores against training steps, with epochs on a second axis."""
+def plot_history(rows, steps_per_epoch, path, quality=()):
+    """Losses and D's scores against training steps, with epochs on a second axis; FID too, when measured."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,9 +44,15 @@ def plot_history(rows, steps_per_epoch, path):
     names = [name for name in rows[0] if name not in ("epoch", "step", "images_per_second")]
     score_names = [name for name in names if name.startswith("D(")]  # D's mean scores, on a 0-1 axis of their own
     loss_names = [name for name in names if name not in score_names]
-    figure, axes = plt.subplots(2 if score_names else 1, 1, figsize=(9, 6 if score_names else 3.5), sharex=True,
-                                squeeze=False)
-    losses, scores = axes[0, 0], axes[-1, 0]
+    panels = 1 + bool(score_names) + bool(quality)
+    figure, axes = plt.subplots(panels, 1, figsize=(9, 3 * panels + 0.5), sharex=True, squeeze=False)
+    losses, scores = axes[0, 0], axes[1 if score_names else 0, 0]
+    if quality:
+        axis = axes[-1, 0]
+        axis.plot([row["step"] for row in quality], [row["fid"] for row in quality], "o-", label="FID")
+        axis.set_ylabel("FID (lower is better)")
+        axis.legend(loc="upper right")
+        axis.grid(alpha=0.3)
     for axis, axis_names in ((losses, loss_names), (scores, score_names)):
         for name in axis_names:
             values = np.array([row[name] for row in rows])
@@ -60,7 +66,7 @@ def plot_history(rows, steps_per_epoch, path):
         scores.set_ylim(0, 1)
     else:
         losses.set_yscale("log")  # a VAE's reconstruction and KL terms differ by orders of magnitude
-    scores.set_xlabel("step")
+    axes[-1, 0].set_xlabel("step")
     epochs = losses.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
     epochs.set_xlabel("epoch")
     figure.tight_layout()

