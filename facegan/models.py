@@ -6,10 +6,14 @@ Only stock Keras layers and initializers are used, so a saved `generator.h5` loa
 import math
 
 import keras
+import numpy as np
 from keras import layers
 
 NOISE_DIM = 100
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
+# The conditional pair's age groups, as one-hot conditions (after Age-cGAN's six). Unlike its open "60+", a
+# group is centred on 60 and closed at 65, so that `--to 60` asks for 55-65-year-olds, not for everyone over 60.
+AGE_GROUPS = ((0, 12), (13, 19), (20, 29), (30, 39), (40, 54), (55, 65), (66, 120))
 
 
 # Radford et al.: every weight from N(0, 0.02), the BN scale from N(1, 0.02). The initializers are left
@@ -53,9 +57,9 @@ def build_generator(image_size=64, filters=64, noise_dim=NOISE_DIM):
     return model
 
 
-def _add_downsampling(model, image_size, filters):
+def _add_downsampling(model, image_size, filters, channels=3):
     """The discriminator's trunk: stride-2 5x5 convolutions, 64-128-256-512 channels at 64x64."""
-    model.add(keras.Input(shape=(image_size, image_size, 3), name="image"))
+    model.add(keras.Input(shape=(image_size, image_size, channels), name="image"))
     for block in range(number_of_blocks(image_size)):
         model.add(layers.Conv2D(filters * 2**block, 5, strides=2, padding="same", use_bias=block == 0,
                                 kernel_initializer=_weights()))
@@ -66,9 +70,9 @@ def _add_downsampling(model, image_size, filters):
     return model
 
 
-def build_discriminator(image_size=64, filters=64):
+def build_discriminator(image_size=64, filters=64, channels=3):
     """image in [-1, 1] -> probability that it is real; no BN on the first layer, as in the paper."""
-    model = _add_downsampling(keras.Sequential(name="discriminator"), image_size, filters)
+    model = _add_downsampling(keras.Sequential(name="discriminator"), image_size, filters, channels)
     model.add(layers.Dense(1, activation="sigmoid", kernel_initializer=_weights()))
     return model
 
@@ -79,3 +83,43 @@ def build_encoder(image_size=64, filters=64, latent_dim=NOISE_DIM):
     model = _add_downsampling(keras.Sequential(name="encoder"), image_size, filters)
     model.add(layers.Dense(2 * latent_dim, kernel_initializer=_weights()))
     return model
+
+
+def age_group(age):
+    """Index of the group of AGE_GROUPS that holds `age` (whole years, 0-120)."""
+    for index, (youngest, oldest) in enumerate(AGE_GROUPS):
+        if youngest <= age <= oldest:
+            return index
+    raise ValueError(f"age {age} is outside 0-120")
+
+
+def age_conditions(ages):
+    """One-hot age groups, (n, len(AGE_GROUPS)) float32: the condition the conditional pair takes."""
+    groups = [age_group(int(round(age))) for age in np.ravel(ages)]
+    return np.eye(len(AGE_GROUPS), dtype=np.float32)[groups]
+
+
+def build_conditional_generator(image_size=64, filters=64, noise_dim=NOISE_DIM, conditions=len(AGE_GROUPS)):
+    """G(z, age group): the DCGAN generator fed z and the one-hot group side by side. Inputs, in this order:
+    `noise` (n, 100) uniform(-1, 1) and `age_group` (n, 7) one-hot; stock layers only, so the .h5 loads with
+    plain `keras.models.load_model`."""
+    noise = keras.Input(shape=(noise_dim,), name="noise")
+    condition = keras.Input(shape=(conditions,), name="age_group")
+    trunk = build_generator(image_size, filters, noise_dim + conditions)
+    return keras.Model([noise, condition], trunk(layers.Concatenate()([noise, condition])),
+                       name="conditional_generator")
+
+
+def build_conditional_discriminator(image_size=64, filters=64, conditions=len(AGE_GROUPS)):
+    """D(x, age group): the one-hot group spread over the image as constant channels, then the DCGAN
+    discriminator, so the very first layer can relate faces to ages."""
+    image = keras.Input(shape=(image_size, image_size, 3), name="image")
+    condition = keras.Input(shape=(conditions,), name="age_group")
+    planes = layers.UpSampling2D(size=image_size)(layers.Reshape((1, 1, conditions))(condition))
+    trunk = build_discriminator(image_size, filters, channels=3 + conditions)
+    return keras.Model([image, condition], trunk(layers.Concatenate()([image, planes])),
+                       name="conditional_discriminator")
+
+
+def is_conditional(model):
+    return len(model.inputs) == 2

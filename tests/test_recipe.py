@@ -3,7 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from facegan.models import build_discriminator, build_generator
+from facegan.models import (age_conditions, build_conditional_discriminator, build_conditional_generator,
+                            build_discriminator, build_generator)
 from facegan.recipe import DCGAN
 
 from conftest import TINY
@@ -20,10 +21,18 @@ def changed(before, model):
     return [not np.array_equal(old, weight.numpy()) for old, weight in zip(before, model.weights)]
 
 
-@pytest.fixture
-def gan():
+@pytest.fixture(params=["plain", "conditional"])
+def gan(request):
+    """The plain pair and the aging issue's conditional pair G(z, age), D(x, age): the same steps for both."""
     keras.utils.set_random_seed(1)
-    return DCGAN(build_generator(**TINY), build_discriminator(**TINY))
+    if request.param == "plain":
+        return DCGAN(build_generator(**TINY), build_discriminator(**TINY))
+    return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY))
+
+
+def conditions_for(gan):
+    """A batch's one-hot age groups, for the conditional pair; None for the plain one."""
+    return age_conditions(np.linspace(5, 90, BATCH)) if gan.conditional else None
 
 
 @pytest.fixture
@@ -35,12 +44,12 @@ def test_each_half_step_changes_exactly_its_own_model(gan, real_batch):
     rng = np.random.default_rng(0)
     for _ in range(3):  # the first calls trace the train functions; later ones must behave the same
         generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
-        gan.train_discriminator(real_batch, rng)
+        gan.train_discriminator(real_batch, rng, conditions_for(gan))
         assert all(changed(discriminator_before, gan.discriminator)), "every D weight, moving stats too"
         assert not any(changed(generator_before, gan.generator)), "D's step must leave G alone"
 
         generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
-        gan.train_generator(BATCH, rng)
+        gan.train_generator(BATCH, rng, conditions_for(gan))
         assert all(changed(generator_before, gan.generator)), "every G weight, moving stats too"
         assert not any(changed(discriminator_before, gan.discriminator)), "G's step must leave D alone"
         assert gan.discriminator.trainable, "D is trainable again between steps"
@@ -49,10 +58,10 @@ def test_each_half_step_changes_exactly_its_own_model(gan, real_batch):
 def test_the_step_is_right_whichever_model_trains_first(gan, real_batch):
     rng = np.random.default_rng(0)
     discriminator_before = snapshot(gan.discriminator)
-    gan.train_generator(BATCH, rng)  # d_on_g traced first, this time
+    gan.train_generator(BATCH, rng, conditions_for(gan))  # d_on_g traced first, this time
     assert not any(changed(discriminator_before, gan.discriminator))
     generator_before = snapshot(gan.generator)
-    gan.train_discriminator(real_batch, rng)
+    gan.train_discriminator(real_batch, rng, conditions_for(gan))
     assert all(changed(discriminator_before, gan.discriminator))
     assert not any(changed(generator_before, gan.generator))
 
@@ -60,7 +69,8 @@ def test_the_step_is_right_whichever_model_trains_first(gan, real_batch):
 def test_without_the_toggle_the_generator_step_would_train_the_discriminator(gan):
     """The guard is real: the same stacked call with D left trainable changes D's weights."""
     discriminator_before = snapshot(gan.discriminator)
-    gan.d_on_g.train_on_batch(np.random.uniform(-1, 1, (BATCH, 100)), np.ones((BATCH, 1)))
+    noise = np.random.uniform(-1, 1, (BATCH, 100)).astype(np.float32)
+    gan.d_on_g.train_on_batch(gan.generator_input(noise, conditions_for(gan)), np.ones((BATCH, 1)))
     assert any(changed(discriminator_before, gan.discriminator))
 
 
@@ -81,23 +91,24 @@ def test_freezing_once_before_compiling_the_stack_never_trains_the_discriminator
 
 def test_fakes_for_the_discriminator_are_the_g_step_fakes(gan):
     """Same function as in d_on_g (BN on batch statistics), and G's moving averages untouched."""
-    noise = gan.noise(np.random.default_rng(5), BATCH)
+    inputs = gan.generator_input(gan.noise(np.random.default_rng(5), BATCH), conditions_for(gan))
     before = snapshot(gan.generator)
-    fakes = gan.fakes_for_discriminator(noise)
+    fakes = gan.fakes_for_discriminator(*(inputs if gan.conditional else [inputs]))
     assert not any(changed(before, gan.generator))
     training_mode, _ = gan.generator.stateless_call(
         [w.value for w in gan.generator.trainable_weights], [w.value for w in gan.generator.non_trainable_weights],
-        noise, training=True)
-    inference_mode = gan.generator.predict(noise, verbose=0)
+        inputs, training=True)
+    inference_mode = gan.generator.predict(inputs, verbose=0)
     np.testing.assert_allclose(fakes, keras.ops.convert_to_numpy(training_mode), atol=1e-6)
     assert np.abs(fakes - inference_mode).max() > 1e-3, "batch statistics, not the moving averages"
 
 
 def test_a_step_reports_the_losses_and_scores(gan, real_batch):
-    result = gan.train_step(real_batch, np.random.default_rng(0))
+    result = gan.train_step(real_batch, np.random.default_rng(0), conditions_for(gan))
     assert set(result) == {"d_loss", "g_loss", "D(x)", "D(G(z))"}
     assert 0 < result["D(x)"] < 1 and 0 < result["D(G(z))"] < 1
-    scores = gan.discriminator.predict(real_batch, verbose=0)
+    inputs = [real_batch, conditions_for(gan)] if gan.conditional else real_batch
+    scores = gan.discriminator.predict(inputs, verbose=0)
     assert result["d_loss"] > 0 and result["g_loss"] > 0
     assert scores.shape == (BATCH, 1)
 
