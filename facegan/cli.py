@@ -19,6 +19,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _train_arguments(parser):
+    parser.add_argument("--conditional", action="store_true", default=None,
+                        help="train the age-conditional pair G(z, age), D(x, age); ages from AGE_... file names "
+                             "or a labels.csv (file,age) in --data")
     parser.add_argument("--model", choices=("dcgan", "vae"), help="dcgan (default): the classic recipe; vae: the "
                                                                   "convolutional VAE that face math compares with")
     parser.add_argument("--data", help="folder of face images, searched recursively (default: the bundled "
@@ -52,7 +55,7 @@ def _train(args):
         if run_dir is None or checkpoints.checkpoint_dir(run_dir) is None:
             raise FaceganError(f"{run_dir or RUNS_ROOT + '/'}: no checkpoint to resume from")
         config = {**training.DEFAULTS, **checkpoints.read_config(run_dir)}
-        for fixed in ("model", "image_size", "filters"):
+        for fixed in ("model", "conditional", "image_size", "filters"):
             if fixed in chosen and chosen[fixed] != config[fixed]:
                 raise FaceganError(f"{run_dir} was trained with --{fixed.replace('_', '-')} {config[fixed]}; "
                                    "it cannot change on --resume")
@@ -75,27 +78,50 @@ def _generate_arguments(parser):
     parser.add_argument("--out", default="samples.png", help="the grid picture to write (default samples.png)")
     parser.add_argument("--out-dir", help="also write one PNG per face into this folder")
     parser.add_argument("--seed", type=int, help="the same seed gives the same faces (default: random)")
+    parser.add_argument("--age", type=float, help="conditional checkpoints: every face of this age (0-120; "
+                                                  "default: ages drawn at random)")
+    parser.add_argument("--age-sweep", action="store_true",
+                        help="conditional checkpoints: --n rows, each one z through every age group, "
+                             "youngest on the left")
 
 
 def _generate(args):
     import numpy as np
 
     from facegan import checkpoints, pictures
+    from facegan.models import AGE_GROUPS, age_conditions, is_conditional
 
     if args.n < 1:
         raise FaceganError(f"--n must be at least 1, not {args.n}")
     generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
     generator = checkpoints.load_model_h5(generator_path)
-    shape = (args.n, generator.input_shape[-1])
+    conditional = is_conditional(generator)
+    if (args.age is not None or args.age_sweep) and not conditional:
+        raise FaceganError(f"{generator_path} is not age-conditional: --age and --age-sweep need a checkpoint "
+                           "trained with `train.py --conditional`")
+    if args.age is not None and not 0 <= args.age <= 120:
+        raise FaceganError(f"--age must be between 0 and 120, not {args.age:g}")
+    shape = (args.n, generator.inputs[0].shape[-1])
     rng = np.random.default_rng(args.seed)
     noise = rng.standard_normal(shape) if checkpoints.is_vae(generator_path) else rng.uniform(-1, 1, shape)
-    faces = generator.predict(noise.astype(np.float32), verbose=0)
-    pictures.save_image(pictures.grid(faces), args.out)
+    columns = None
+    if args.age_sweep:
+        groups = len(AGE_GROUPS)
+        noise, columns = np.repeat(noise, groups, axis=0), groups
+        inputs = [noise.astype(np.float32), np.tile(np.eye(groups, dtype=np.float32), (args.n, 1))]
+    elif conditional:
+        ages = np.full(args.n, args.age) if args.age is not None else rng.integers(0, 121, args.n)
+        inputs = [noise.astype(np.float32), age_conditions(ages)]
+    else:
+        inputs = noise.astype(np.float32)
+    faces = generator.predict(inputs, verbose=0)
+    pictures.save_image(pictures.grid(faces, columns=columns), args.out)
     if args.out_dir:
         for index, face in enumerate(faces):
             pictures.save_image(pictures.grid(face[None], padding=0),
                                 os.path.join(args.out_dir, f"face_{index:04d}.png"))
-    print(f"{args.n} faces from {generator_path} -> {args.out}" + (f" and {args.out_dir}/" if args.out_dir else ""))
+    print(f"{len(faces)} faces from {generator_path} -> {args.out}"
+          + (f" and {args.out_dir}/" if args.out_dir else ""))
 
 
 def _projection_arguments(parser, steps_flag="--steps"):
@@ -140,9 +166,15 @@ class _ProgressBar:
 def _load_models(checkpoint):
     from facegan import checkpoints
 
+    from facegan.models import is_conditional
+
     generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT)
     discriminator_path = checkpoints.find_discriminator(generator_path)
-    return checkpoints.load_model_h5(generator_path), checkpoints.load_model_h5(discriminator_path)
+    generator = checkpoints.load_model_h5(generator_path)
+    if is_conditional(generator):
+        raise FaceganError(f"{generator_path} is age-conditional: face math takes an unconditional generator "
+                           "(train one without --conditional)")
+    return generator, checkpoints.load_model_h5(discriminator_path)
 
 
 def _read_inputs(paths, generator):

@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import warnings
 
 import numpy as np
@@ -88,10 +89,11 @@ def cache_key(folder, paths, image_size):
 class FaceSet:
     """Decoded faces of one folder: `images` (N, size, size, 3) uint8 and the `files` they came from."""
 
-    def __init__(self, images, files, skipped):
+    def __init__(self, images, files, skipped, ages=None):
         self.images = images
         self.files = files
         self.skipped = skipped  # [(file, reason)] of inputs that could not be used
+        self.ages = ages  # whole years per face, for the conditional pair; None when not asked for
 
     def __len__(self):
         return len(self.images)
@@ -99,6 +101,13 @@ class FaceSet:
     def batch(self, indices):
         """Faces scaled to [-1, 1] as float32, the generator's tanh range."""
         return self.images[indices].astype(np.float32) / 127.5 - 1.0
+
+    def with_ages(self, folder):
+        """Only the faces with a usable age (see `read_ages`); the others join `skipped`."""
+        ages, problems = read_ages(folder, self.files)
+        keep = np.array([age is not None for age in ages], bool)
+        return FaceSet(self.images[keep], [f for f, k in zip(self.files, keep) if k], self.skipped + problems,
+                       np.array([age for age in ages if age is not None], np.int32))
 
     def warn_about_skipped(self, log=print):
         if self.skipped:
@@ -188,3 +197,42 @@ def read_inputs(paths, image_size):
         raise FaceganError(f"{where}: no usable image among {len(files)} file(s)"
                            + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
     return FaceSet(images, usable, skipped)
+
+
+LABELS_FILE = "labels.csv"
+
+
+def read_ages(folder, files):
+    """Each file's age in whole years, from `labels.csv` in `folder` (columns file,age; file relative to the
+    folder) when there is one, else from a UTKFace file name (AGE_GENDER_RACE_DATE...). Returns the ages (None
+    where unusable) and [(file, reason)] for those."""
+    labels_path = os.path.join(folder, LABELS_FILE)
+    labels = None
+    if os.path.exists(labels_path):
+        import csv
+
+        with open(labels_path, newline="") as f:
+            reader = csv.DictReader(f)
+            if not reader.fieldnames or not {"file", "age"} <= set(reader.fieldnames):
+                raise FaceganError(f"{labels_path}: needs the columns file,age (found {reader.fieldnames})")
+            labels = {os.path.normpath(row["file"]): row["age"] for row in reader}
+    ages, problems = [], []
+    for path in files:
+        relative = os.path.normpath(os.path.relpath(path, folder))
+        if labels is not None:
+            text = labels.get(relative)
+            where = f"no row in {LABELS_FILE}"
+        else:
+            match = re.match(r"(\d+)_", os.path.basename(path))
+            text = match.group(1) if match else None
+            where = f"no age in the file name (AGE_...) and no {LABELS_FILE}"
+        try:
+            age = float(text) if text is not None else None
+        except ValueError:
+            age, where = None, f"age {text!r} is not a number"
+        if age is not None and not 0 <= age <= 120:
+            age, where = None, f"age {text} is outside 0-120"
+        ages.append(None if age is None else int(round(age)))
+        if age is None:
+            problems.append((path, where))
+    return ages, problems

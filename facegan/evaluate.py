@@ -95,8 +95,13 @@ def real_features(folder, image_size, count, progress=None):
 
 
 def generated_features(generator, count, seed=0, progress=None):
-    noise = np.random.default_rng(seed).uniform(-1, 1, (count, generator.input_shape[-1])).astype(np.float32)
-    return inception_features(generator.predict(noise, verbose=0, batch_size=BATCH), progress)
+    """Features of `count` faces from uniform noise (and, for a conditional generator, ages drawn at random)."""
+    from facegan.models import age_conditions, is_conditional
+
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(-1, 1, (count, generator.inputs[0].shape[-1])).astype(np.float32)
+    inputs = [noise, age_conditions(rng.integers(0, 121, count))] if is_conditional(generator) else noise
+    return inception_features(generator.predict(inputs, verbose=0, batch_size=BATCH), progress)
 
 
 def score(generator, real_folder, count=2000, seed=0, progress=None):

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 
 from facegan import FaceganError, checkpoints, data, evaluate, pictures
-from facegan.models import SUPPORTED_IMAGE_SIZES, build_discriminator, build_encoder, build_generator
+from facegan.models import (AGE_GROUPS, SUPPORTED_IMAGE_SIZES, age_conditions, build_conditional_discriminator,
+                            build_conditional_generator, build_discriminator, build_encoder, build_generator)
 from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
 from facegan.vae import VAE
 
@@ -23,6 +24,7 @@ DEFAULTS = {
     "learning_rate": LEARNING_RATE,
     "beta_1": BETA_1,
     "seed": 0,
+    "conditional": False,
     "eval_every": 0,
     "eval_n": 500,
 }
@@ -51,6 +53,8 @@ def check_config(config):
         raise FaceganError(f"--beta1 must be in [0, 1), not {config['beta_1']}")
     if config["eval_every"] < 0 or config["eval_n"] < 2:
         raise FaceganError("--eval-every must be 0 (off) or more, and --eval-n at least 2")
+    if config["conditional"] and config["model"] != "dcgan":
+        raise FaceganError("--conditional trains the age-conditional GAN pair; it does not go with --model vae")
     if config["eval_every"] and config["model"] != "dcgan":
         raise FaceganError("--eval-every scores GAN samples; a VAE run is compared in bench/facemath.py instead")
 
@@ -105,6 +109,11 @@ def train(config, run_dir, resume=False, log=print):
     if config["eval_every"]:
         evaluate.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"])
+    if config["conditional"]:
+        faces = faces.with_ages(config["data"])
+        if not len(faces):
+            raise FaceganError(f"{config['data']}: no image has a usable age (from AGE_... file names or a "
+                               f"{data.LABELS_FILE} with columns file,age)")
     faces.warn_about_skipped(log)
     if config["batch_size"] > len(faces):
         raise FaceganError(f"--batch-size {config['batch_size']} is larger than the {len(faces)} usable images "
@@ -118,7 +127,7 @@ def train(config, run_dir, resume=False, log=print):
     rng = np.random.default_rng(config["seed"])
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
-    fixed_noise = trainer.noise(np.random.default_rng([config["seed"], 1]), SAMPLE_GRID)
+    sample_input, sample_columns = _sample_input(trainer, config["seed"])
     history = _read_history(run_dir, state["epoch"] * steps_per_epoch + state["step"])
     quality = [row for row in _read_rows(run_dir, QUALITY_FILE) if row["epoch"] <= state["epoch"]]
 
@@ -137,8 +146,12 @@ def train(config, run_dir, resume=False, log=print):
             first_step = state["step"] if epoch == state["epoch"] else 0
             for step in range(first_step, steps_per_epoch):
                 started = time.perf_counter()
-                real_batch = faces.batch(order[step * batch_size:(step + 1) * batch_size])
-                metrics = trainer.train_step(real_batch, rng)
+                batch_indices = order[step * batch_size:(step + 1) * batch_size]
+                real_batch = faces.batch(batch_indices)
+                if config["conditional"]:
+                    metrics = trainer.train_step(real_batch, rng, age_conditions(faces.ages[batch_indices]))
+                else:
+                    metrics = trainer.train_step(real_batch, rng)
                 images_per_second = batch_size / (time.perf_counter() - started)
                 history.append({"epoch": epoch + 1, "step": epoch * steps_per_epoch + step + 1, **metrics,
                                 "images_per_second": images_per_second})
@@ -147,7 +160,7 @@ def train(config, run_dir, resume=False, log=print):
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
                     raise KeyboardInterrupt
-            grid = pictures.grid(generator.predict_on_batch(fixed_noise), columns=8)
+            grid = pictures.grid(generator.predict_on_batch(sample_input), columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
@@ -168,9 +181,13 @@ def _trainer(config, run_dir, resume):
     if resume:
         generator, other, state = checkpoints.load_models(run_dir, ("generator", second))
     else:
-        generator = build_generator(config["image_size"], config["filters"])
-        other = (build_discriminator if second == "discriminator" else build_encoder)(config["image_size"],
-                                                                                     config["filters"])
+        size, filters = config["image_size"], config["filters"]
+        if config["conditional"]:
+            generator = build_conditional_generator(size, filters)
+            other = build_conditional_discriminator(size, filters)
+        else:
+            generator = build_generator(size, filters)
+            other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
         state = {"epoch": 0, "step": 0, "rng": None}
         checkpoints.write_config(run_dir, config)
     if config["model"] == "dcgan":
@@ -180,3 +197,15 @@ def _trainer(config, run_dir, resume):
     if resume:
         checkpoints.restore_optimizers(run_dir, trainer)
     return trainer, state
+
+
+def _sample_input(trainer, seed):
+    """The fixed input of the per-epoch sample grid, and its columns: 8x8 faces; for the conditional pair,
+    8 rows of one z each, the columns running through the age groups (the same face, older to the right)."""
+    noise = trainer.noise(np.random.default_rng([seed, 1]), SAMPLE_GRID)
+    if not getattr(trainer, "conditional", False):
+        return noise, 8
+    rows, groups = 8, len(AGE_GROUPS)
+    noise = np.repeat(noise[:rows], groups, axis=0)
+    conditions = np.tile(np.eye(groups, dtype=np.float32), (rows, 1))
+    return [noise, conditions], groups

@@ -102,3 +102,30 @@ def test_generator_h5_loads_in_plain_keras_without_facegan(gan, tmp_path):
     assert result.returncode == 0, result.stderr
     shape, low, high = result.stdout.strip().rsplit(" ", 2)
     assert shape == "(6, 32, 32, 3)" and -1 <= float(low) < float(high) <= 1
+
+
+CONDITIONAL_H5_CONTRACT = """
+import sys
+sys.modules["facegan"] = None
+import keras, numpy as np
+model = keras.models.load_model(sys.argv[1])
+noise, age_group = model.inputs
+sixty = np.zeros((6, 7)); sixty[:, 5] = 1  # one-hot age group 55-65
+images = model.predict([np.random.uniform(-1, 1, (6, 100)), sixty], verbose=0)
+print(noise.name, age_group.name, images.shape, float(images.min()), float(images.max()))
+"""
+
+
+def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(tmp_path):
+    from facegan.models import build_conditional_discriminator, build_conditional_generator
+    from facegan.recipe import DCGAN
+
+    gan = DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY))
+    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
+    result = subprocess.run([sys.executable, "-c", CONDITIONAL_H5_CONTRACT,
+                             str(tmp_path / "checkpoint" / "generator.h5")], capture_output=True, text=True,
+                            cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr
+    noise, age_group, *shape, low, high = result.stdout.strip().split(" ")
+    assert (noise, age_group, " ".join(shape)) == ("noise", "age_group", "(6, 32, 32, 3)")
+    assert -1 <= float(low) < float(high) <= 1

@@ -202,3 +202,46 @@ def test_projection_needs_the_discriminator_beside_the_generator(trained_run, tm
     shutil.copy(checkpoints.find_generator(trained_run), alone)
     assert main(["project", str(photos / "bob"), "--checkpoint", str(alone)]) == 2
     assert "discriminator.h5: missing" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    from conftest import write_faces
+
+    root = tmp_path_factory.mktemp("aging")
+    faces = write_faces(str(root / "faces"), 16)
+    run = str(root / "run")
+    training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
+                    "conditional": True}, run)
+    return run
+
+
+def test_generate_at_an_age_and_as_an_age_sweep(conditional_run, tmp_path):
+    assert main(["generate", "--checkpoint", conditional_run, "--n", "4", "--age", "60", "--seed", "1",
+                 "--out", str(tmp_path / "sixty.png")]) == 0
+    assert main(["generate", "--checkpoint", conditional_run, "--n", "4", "--age", "62", "--seed", "1",
+                 "--out", str(tmp_path / "sixty-two.png")]) == 0
+    assert main(["generate", "--checkpoint", conditional_run, "--n", "4", "--age", "25", "--seed", "1",
+                 "--out", str(tmp_path / "young.png")]) == 0
+    sixty, sixty_two, young = (Image.open(tmp_path / name).tobytes()
+                               for name in ("sixty.png", "sixty-two.png", "young.png"))
+    assert sixty == sixty_two != young, "60 and 62 share the 55-65 group; 25 does not"
+    assert main(["generate", "--checkpoint", conditional_run, "--n", "3", "--age-sweep",
+                 "--out", str(tmp_path / "sweep.png")]) == 0
+    assert Image.open(tmp_path / "sweep.png").size == (7 * 34 + 2, 3 * 34 + 2)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--age", "130"], "--age must be between 0 and 120"),
+])
+def test_generate_age_errors(conditional_run, arguments, message, capsys):
+    assert main(["generate", "--checkpoint", conditional_run, *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_age_flags_need_a_conditional_checkpoint_and_face_math_an_unconditional_one(trained_run, conditional_run,
+                                                                                     photos, capsys):
+    assert main(["generate", "--checkpoint", trained_run, "--age", "60"]) == 2
+    assert "is not age-conditional" in capsys.readouterr().err
+    assert main(["project", str(photos / "bob"), "--checkpoint", conditional_run]) == 2
+    assert "is age-conditional" in capsys.readouterr().err

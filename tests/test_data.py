@@ -116,3 +116,34 @@ def test_the_bundled_sample_is_2000_utkface_faces_with_their_terms():
     assert all(0 < int(name.split("_")[0]) <= 116 for name in files)
     terms = open(os.path.join(REPO, "data", "README.md")).read()
     assert "non-commercial research" in terms and "copyright" in terms
+
+
+def test_ages_come_from_utkface_names_and_bad_ones_are_skipped(tmp_path):
+    from facegan.data import read_ages
+
+    files = [str(tmp_path / name) for name in ("25_0_0_1.jpg.chip.jpg", "130_0_0_2.jpg", "face.jpg", "7_x.png")]
+    ages, problems = read_ages(str(tmp_path), files)
+    assert ages == [25, None, None, 7]
+    assert problems == [(files[1], "age 130 is outside 0-120"),
+                        (files[2], "no age in the file name (AGE_...) and no labels.csv")]
+
+
+def test_a_labels_csv_beside_the_images_wins_over_the_names(tmp_path):
+    from facegan.data import read_ages
+
+    (tmp_path / "labels.csv").write_text("file,age\nsub/a.jpg,61\n25_b.jpg,old\n")
+    files = [str(tmp_path / "sub" / "a.jpg"), str(tmp_path / "25_b.jpg"), str(tmp_path / "30_c.jpg")]
+    ages, problems = read_ages(str(tmp_path), files)
+    assert ages == [61, None, None]
+    assert [why for _, why in problems] == ["age 'old' is not a number", "no row in labels.csv"]
+    (tmp_path / "labels.csv").write_text("name,years\na.jpg,3\n")
+    with pytest.raises(FaceganError, match="labels.csv: needs the columns file,age"):
+        read_ages(str(tmp_path), files)
+
+
+def test_with_ages_keeps_only_faces_with_an_age_and_counts_the_others(tmp_path):
+    folder = write_faces(str(tmp_path / "faces"), 5)
+    Image.new("RGB", (40, 40)).save(os.path.join(folder, "no_age.png"))
+    faces = load_faces(folder, 32, progress=False).with_ages(folder)
+    assert len(faces) == 5 and list(faces.ages) == [20, 21, 22, 23, 24]
+    assert faces.skipped[-1][0].endswith("no_age.png") and len(faces.images) == 5

@@ -98,3 +98,27 @@ def test_eval_every_logs_fid_and_kid_per_epoch_and_resume_keeps_them(face_folder
         rows = list(csv.DictReader(f))
     assert [int(row["epoch"]) for row in rows] == [1, 2] and [int(row["step"]) for row in rows] == [3, 6]
     assert all(float(row["fid"]) > 0 for row in rows)
+
+
+def test_a_conditional_run_samples_each_row_through_the_age_groups_and_resumes(face_folder, tmp_path):
+    run = str(tmp_path / "aging")
+    training.train(config(face_folder, conditional=True, epochs=1), run)
+    grid = Image.open(os.path.join(run, "samples", "epoch_001.png"))
+    assert grid.size == (7 * 34 + 2, 8 * 34 + 2), "8 faces, each through the 7 age groups"
+    generator, discriminator, _ = checkpoints.load_models(run)
+    assert [tensor.name for tensor in generator.inputs] == ["noise", "age_group"]
+    training.train(config(face_folder, conditional=True, epochs=2), run, resume=True)
+    assert checkpoints.load_models(run)[2]["epoch"] == 2
+
+
+def test_a_conditional_run_needs_ages(tmp_path):
+    import pytest
+
+    from facegan import FaceganError
+
+    folder = tmp_path / "nameless"
+    folder.mkdir()
+    for index in range(4):
+        Image.new("RGB", (40, 40), (index * 60, 0, 0)).save(folder / f"face{index}.png")
+    with pytest.raises(FaceganError, match="no image has a usable age"):
+        training.train(config(str(folder), conditional=True), str(tmp_path / "run"))
