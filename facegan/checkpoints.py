@@ -120,18 +120,23 @@ def read_config(run_dir):
         return json.load(f)
 
 
-def newest_run(root="checkpoints"):
-    """The most recently checkpointed run folder under `root`, or None."""
+def newest_run(root="checkpoints", conditional=None):
+    """The most recently checkpointed run folder under `root` (only age-conditional ones, or only others, when
+    `conditional` says so), or None."""
     runs = [os.path.dirname(os.path.dirname(path))
             for name in (CHECKPOINT, CHECKPOINT + ".old")
             for path in glob.glob(os.path.join(root, "*", name, STATE_FILE))]
+    if conditional is not None:
+        runs = [run for run in runs if os.path.exists(os.path.join(run, CONFIG_FILE))
+                and bool(read_config(run).get("conditional")) == conditional]
     return max(runs, key=lambda run: os.path.getmtime(checkpoint_dir(run)), default=None)
 
 
-def find_generator(checkpoint=None, root="checkpoints"):
-    """Path of the generator.h5 to sample from: the given file or run folder, else the newest run."""
+def find_generator(checkpoint=None, root="checkpoints", conditional=None):
+    """Path of the generator.h5 to sample from: the given file or run folder, else the newest run (of the kind
+    `conditional` asks for, if it asks)."""
     if checkpoint is None:
-        checkpoint = newest_run(root)
+        checkpoint = newest_run(root, conditional)
         if checkpoint is None and os.path.isfile(os.path.join(SHIPPED_DIR, GENERATOR_FILE)):
             checkpoint = SHIPPED_DIR
         if checkpoint is None:

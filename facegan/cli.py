@@ -124,9 +124,10 @@ def _generate(args):
           + (f" and {args.out_dir}/" if args.out_dir else ""))
 
 
-def _projection_arguments(parser, steps_flag="--steps"):
-    parser.add_argument("--checkpoint", help="a run folder or a generator.h5 with its discriminator.h5 beside it "
-                                             f"(default: the newest run under {RUNS_ROOT}/, else the shipped model)")
+def _projection_arguments(parser, steps_flag="--steps", checkpoint_help=None):
+    parser.add_argument("--checkpoint", help=checkpoint_help or "a run folder or a generator.h5 with its "
+                        f"discriminator.h5 beside it (default: the newest run under {RUNS_ROOT}/, else the shipped "
+                        "model)")
     parser.add_argument(steps_flag, type=int, dest="steps", help="optimisation steps per face (default 300)")
     parser.add_argument("--lambda", type=float, dest="perceptual_weight",
                         help="weight of the perceptual (discriminator) loss against the pixel loss (default 0.1)")
@@ -168,7 +169,7 @@ def _load_models(checkpoint):
 
     from facegan.models import is_conditional
 
-    generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT)
+    generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional=False)
     discriminator_path = checkpoints.find_discriminator(generator_path)
     generator = checkpoints.load_model_h5(generator_path)
     if is_conditional(generator):
@@ -387,6 +388,119 @@ def _evaluate(args):
           f"{result['real']} real)")
 
 
+def _conditional_run(checkpoint):
+    """The run folder of an age-conditional checkpoint: the given one, else the newest conditional run."""
+    from facegan import checkpoints
+
+    if checkpoint is None:
+        checkpoint = checkpoints.newest_run(RUNS_ROOT, conditional=True)
+        if checkpoint is None:
+            raise FaceganError(f"no age-conditional run under {RUNS_ROOT}/: train one with "
+                               "`python train.py --conditional --data FACES` (or pass --checkpoint RUN)")
+    if not os.path.isdir(checkpoint) or checkpoints.checkpoint_dir(checkpoint) is None:
+        raise FaceganError(f"{checkpoint}: not a run folder with a checkpoint")
+    return checkpoint
+
+
+def _load_conditional_pair(run_dir):
+    from facegan import checkpoints
+    from facegan.models import is_conditional
+
+    generator, discriminator, _state = checkpoints.load_models(run_dir)
+    if not is_conditional(generator):
+        raise FaceganError(f"{run_dir} is not age-conditional: aging needs a run trained with --conditional")
+    return generator, discriminator
+
+
+def _train_encoder_arguments(parser):
+    parser.add_argument("--checkpoint", help="an age-conditional run folder (default: the newest one)")
+    parser.add_argument("--steps", type=int, default=3000, help="training steps of 64 generated faces "
+                                                                "(default 3000)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _train_encoder(args):
+    from facegan import aging, checkpoints
+
+    if args.steps < 1:
+        raise FaceganError(f"--steps must be at least 1, not {args.steps}")
+    run_dir = _conditional_run(args.checkpoint)
+    generator, _discriminator = _load_conditional_pair(run_dir)
+    filters = checkpoints.read_config(run_dir).get("filters", 64)
+    encoder, losses = aging.train_latent_encoder(generator, filters, args.steps, seed=args.seed,
+                                                 progress=_ProgressBar("training the latent encoder"))
+    path = os.path.join(run_dir, aging.ENCODER_FILE)
+    checkpoints.save_model_h5(encoder, path + ".tmp.h5")
+    os.replace(path + ".tmp.h5", path)
+    first, last = losses[:100], losses[-100:]
+    print(f"latent encoder -> {path} (mean squared z error: first 100 steps {sum(first) / len(first):.3f}, "
+          f"last 100 {sum(last) / len(last):.3f}; guessing 0 scores 0.333)")
+
+
+def _age_arguments(parser):
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
+    parser.add_argument("--to", type=float, required=True, dest="target_age", help="the age to show (0-120)")
+    parser.add_argument("--from-age", type=float, help="the age in the photos (default: from UTKFace-style "
+                                                       "file names, AGE_...)")
+    parser.add_argument("--aligned", action="store_true",
+                        help="the photos are already aligned face crops (as UTKFace's): skip face detection")
+    parser.add_argument("--out", default="aged", help="folder for NAME.png (the aged face) and NAME.strip.png "
+                                                      "(before | reconstruction | after) (default aged/)")
+    _projection_arguments(parser, checkpoint_help="an age-conditional run folder with its latent_encoder.h5 "
+                                                  "(default: the newest one)")
+
+
+def _age(args):
+    import numpy as np
+
+    from facegan import aging, data, pictures
+
+    if not 0 <= args.target_age <= 120:
+        raise FaceganError(f"--to must be between 0 and 120, not {args.target_age:g}")
+    if args.from_age is not None and not 0 <= args.from_age <= 120:
+        raise FaceganError(f"--from-age must be between 0 and 120, not {args.from_age:g}")
+    run_dir = _conditional_run(args.checkpoint)
+    generator, discriminator = _load_conditional_pair(run_dir)
+    encoder = aging.load_latent_encoder(run_dir)
+    size = generator.output_shape[1]
+    files = []
+    for path in args.inputs:
+        if os.path.isdir(path):
+            files += data.find_images(path)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise FaceganError(f"{path}: no such file or folder")
+    faces, ages, usable = [], [], []
+    for path in files:
+        if args.from_age is not None:
+            source_age = args.from_age
+        else:
+            (source_age,), problems = data.read_ages(os.path.dirname(path) or ".", [path])
+            if source_age is None:
+                print(f"{path}: skipped, no source age ({problems[0][1]}): give --from-age")
+                continue
+        try:
+            face = data.read_face(path, size) if args.aligned else aging.find_face(path, size)
+        except ValueError as problem:
+            print(f"{path}: skipped, {problem}")
+            continue
+        faces.append(face)
+        ages.append(source_age)
+        usable.append(path)
+    if not faces:
+        raise FaceganError("no photo could be aged (see the lines above)")
+    originals = np.stack(faces).astype(np.float32) / 127.5 - 1.0
+    reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages,
+                                             args.target_age, **_projection_settings(args))
+    names = _output_names(usable)
+    for name, original, reconstruction, face in zip(names, originals, reconstructions, aged):
+        pictures.save_image(pictures.grid(face[None], padding=0), os.path.join(args.out, f"{name}.png"))
+        pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
+                            os.path.join(args.out, f"{name}.strip.png"))
+    print(f"{len(names)} face(s) aged to {args.target_age:g} -> {args.out}/ (of {len(files)} photo(s))")
+
+
 COMMANDS = {
     "train": ("train a DCGAN on a folder of faces", _train_arguments, _train),
     "generate": ("draw new faces from a trained generator", _generate_arguments, _generate),
@@ -395,6 +509,9 @@ COMMANDS = {
     "interpolate": ("morph between faces through z", _interpolate_arguments, _interpolate),
     "evaluate": ("FID and KID of a generator against real faces (pip install -e \".[eval]\")",
                  _evaluate_arguments, _evaluate),
+    "train-encoder": ("train the aging encoder of an age-conditional run (z from a face in one pass)",
+                      _train_encoder_arguments, _train_encoder),
+    "age": ("show the faces in photos at another age", _age_arguments, _age),
     "complete": ("fill a masked region of faces with what the generator would draw", _complete_arguments,
                  _complete),
 }

@@ -52,6 +52,16 @@ def _to_rgb(image):
 
 def read_face(path, image_size):
     """One file -> (image_size, image_size, 3) uint8; raises ValueError saying what is wrong with the file."""
+    image = read_picture(path, image_size)
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.resize((image_size, image_size), Image.LANCZOS, box=(left, top, left + side, top + side))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_picture(path, smallest_useful_side):
+    """One file -> an RGB PIL image, upright, decoded no smaller than needed; ValueError says what is wrong."""
+    image_size = smallest_useful_side
     if os.path.getsize(path) == 0:
         raise ValueError("empty file")
     try:
@@ -72,10 +82,7 @@ def read_face(path, image_size):
         raise ValueError("not an image") from None
     except (OSError, SyntaxError, EOFError) as error:
         raise ValueError(f"unreadable: {error}") from None
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.resize((image_size, image_size), Image.LANCZOS, box=(left, top, left + side, top + side))
-    return np.asarray(image, dtype=np.uint8)
+    return image
 
 
 def cache_key(folder, paths, image_size):

@@ -84,19 +84,23 @@ def frozen(*models):
             model.trainable = trainable
 
 
-def project(generator, discriminator, faces, weights=None, conditions=None, steps=STEPS,
+def project(generator, discriminator, faces, weights=None, conditions=None, initial_codes=None, steps=STEPS,
             perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, restarts=RESTARTS, seed=0,
             progress=None):
     """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
     pixels that count (default: all). For a conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds
-    each face's c, held fixed while z is searched. `progress(done_steps, total_steps)` is called as it goes."""
+    each face's c, held fixed while z is searched. `initial_codes` (n, noise_dim), e.g. an encoder's guess,
+    start the first restart; the others start at random. `progress(done_steps, total_steps)` is called as it
+    goes."""
     faces = np.asarray(faces, np.float32)
     weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
     if conditions is not None:
         conditions = np.asarray(conditions, np.float32).reshape(len(faces), -1)
+    if initial_codes is not None:
+        initial_codes = np.clip(np.asarray(initial_codes, np.float32), -1.0, 1.0)
     with frozen(generator, discriminator):
-        return _project(generator, discriminator, faces, weights, conditions, steps, perceptual_weight,
-                        learning_rate, restarts, seed, progress)
+        return _project(generator, discriminator, faces, weights, conditions, initial_codes, steps,
+                        perceptual_weight, learning_rate, restarts, seed, progress)
 
 
 def draw(generator, codes, conditions=None):
@@ -109,8 +113,8 @@ def noise_dim_of(generator):
     return generator.inputs[0].shape[-1]
 
 
-def _project(generator, discriminator, faces, weights, conditions, steps, perceptual_weight, learning_rate,
-             restarts, seed, progress):
+def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, perceptual_weight,
+             learning_rate, restarts, seed, progress):
     noise_dim = noise_dim_of(generator)
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
@@ -124,6 +128,8 @@ def _project(generator, discriminator, faces, weights, conditions, steps, percep
         targets = np.tile(np.concatenate([faces[chunk], weights[chunk]], axis=-1), (restarts, 1, 1, 1))
         chunk_conditions = None if conditions is None else np.tile(conditions[chunk], (restarts, 1))
         initial = rng.uniform(-1, 1, (count * restarts, noise_dim)).astype(np.float32)
+        if initial_codes is not None:
+            initial[:count] = initial_codes[chunk]
         search = _search_model(generator, discriminator, initial, chunk_conditions, perceptual_weight,
                                learning_rate)
         indices = np.arange(count * restarts, dtype=np.int32)

@@ -77,11 +77,12 @@ def build_discriminator(image_size=64, filters=64, channels=3):
     return model
 
 
-def build_encoder(image_size=64, filters=64, latent_dim=NOISE_DIM):
-    """image -> (mean, log variance) of its code: the discriminator's trunk with a VAE head, so that the VAE
-    compared with the GAN has the same two halves (this encoder and a generator-shaped decoder)."""
-    model = _add_downsampling(keras.Sequential(name="encoder"), image_size, filters)
-    model.add(layers.Dense(2 * latent_dim, kernel_initializer=_weights()))
+def build_encoder(image_size=64, filters=64, outputs=2 * NOISE_DIM, name="encoder"):
+    """image -> numbers about its code: the discriminator's trunk with a linear head. The VAE's encoder gives
+    (mean, log variance), so that the VAE compared with the GAN has the same two halves; the aging encoder
+    gives z itself (Age-cGAN's latent approximation)."""
+    model = _add_downsampling(keras.Sequential(name=name), image_size, filters)
+    model.add(layers.Dense(outputs, kernel_initializer=_weights()))
     return model
 
 

@@ -1,0 +1,101 @@
+"""Face aging, Age-cGAN style (Antipov et al., 2017): find the photo's z under its own age, then redraw that z
+at the target age.
+
+  1. latent approximation: an encoder E, trained on pairs (G(z, c), z) drawn from the conditional generator,
+     gives a first z in one forward pass;
+  2. optimisation: z is refined so that G(z, source age) reproduces the photo: pixel loss + lambda x D's
+     perceptual loss (facegan.latent.project, with E's z as the first start and the age held fixed);
+  3. the same z at the target age is the aged face.
+The encoder lives beside the run's checkpoint as `latent_encoder.h5` (a plain Keras model).
+"""
+import os
+
+import keras
+import numpy as np
+
+from facegan import FaceganError
+from facegan.latent import draw, noise_dim_of, project
+from facegan.models import AGE_GROUPS, age_conditions, build_encoder
+
+ENCODER_FILE = "latent_encoder.h5"
+ENCODER_STEPS = 3000
+ENCODER_BATCH = 64
+
+
+def train_latent_encoder(generator, filters=64, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, seed=0,
+                         learning_rate=2e-4, progress=None):
+    """E(G(z, c)) ~ z, by mean squared error on fresh (G(z, c), z) pairs each step; c drawn uniformly over the
+    age groups so that every age is covered."""
+    noise_dim, image_size = noise_dim_of(generator), generator.output_shape[1]
+    keras.utils.set_random_seed(seed)
+    encoder = build_encoder(image_size, filters, outputs=noise_dim, name="latent_encoder")
+    encoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5), loss="mean_squared_error")
+    rng = np.random.default_rng(seed)
+    losses = []
+    for step in range(steps):
+        codes = rng.uniform(-1, 1, (batch_size, noise_dim)).astype(np.float32)
+        groups = np.eye(len(AGE_GROUPS), dtype=np.float32)[rng.integers(0, len(AGE_GROUPS), batch_size)]
+        images = draw(generator, codes, groups)
+        losses.append(float(encoder.train_on_batch(images, codes)))
+        if progress:
+            progress(step + 1, steps)
+    return encoder, losses
+
+
+def load_latent_encoder(run_dir):
+    path = os.path.join(run_dir, ENCODER_FILE)
+    if not os.path.isfile(path):
+        raise FaceganError(f"{path}: missing; train it once with `facegan train-encoder --checkpoint {run_dir}`")
+    return keras.models.load_model(path, compile=False)
+
+
+def age(generator, discriminator, encoder, faces, source_ages, target_age, **projection_settings):
+    """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1]."""
+    source = age_conditions(source_ages)
+    first_guess = encoder.predict(np.asarray(faces, np.float32), verbose=0, batch_size=64)
+    projection = project(generator, discriminator, faces, conditions=source, initial_codes=first_guess,
+                         **projection_settings)
+    aged = draw(generator, projection.codes, age_conditions(np.full(len(faces), target_age)))
+    return projection.reconstructions, aged, projection.codes
+
+
+# Where UTKFace's aligned crops put a face, as fractions of the side (measured with MTCNN on 20 of them): the
+# midpoint of the eyes at (0.49, 0.29), the mouth's 0.40 of the side below it. Photos are cropped to match,
+# so that the generator sees faces framed as in its training data.
+EYES_AT = (0.49, 0.29)
+EYES_TO_MOUTH = 0.40
+
+
+def _detector():
+    try:
+        from mtcnn import MTCNN
+    except ImportError:
+        raise FaceganError("finding faces in photos needs mtcnn (pip install mtcnn, or -e \".[aging]\"); "
+                           "for photos that are already aligned face crops, add --aligned") from None
+    return MTCNN()
+
+
+def find_face(path, image_size, detector=None):
+    """The largest face of a photo, rotated upright and cropped as UTKFace's are, (size, size, 3) uint8.
+    Raises ValueError (naming the problem) for an unreadable file or a photo without a face."""
+    from PIL import Image
+
+    from facegan.data import read_picture
+
+    picture = read_picture(path, 4 * image_size)
+    found = (detector or _detector()).detect_faces(np.asarray(picture))
+    if not found:
+        raise ValueError("no face found")
+    face = max(found, key=lambda candidate: candidate["box"][2] * candidate["box"][3])
+    points = {name: np.asarray(xy, np.float64) for name, xy in face["keypoints"].items()}
+    eyes = (points["left_eye"] + points["right_eye"]) / 2
+    mouth = (points["mouth_left"] + points["mouth_right"]) / 2
+    across = points["right_eye"] - points["left_eye"]
+    cosine, sine = across / np.linalg.norm(across)
+    work = 4 * image_size  # sample at 4x, then shrink with Lanczos: no aliasing from a large photo
+    scale = np.linalg.norm(mouth - eyes) / EYES_TO_MOUTH / work
+    offset_x, offset_y = EYES_AT[0] * work, EYES_AT[1] * work
+    affine = (scale * cosine, -scale * sine, eyes[0] - scale * (offset_x * cosine - offset_y * sine),
+              scale * sine, scale * cosine, eyes[1] - scale * (offset_x * sine + offset_y * cosine))
+    upright = picture.transform((work, work), Image.AFFINE, affine, resample=Image.BICUBIC)
+    return np.asarray(upright.resize((image_size, image_size), Image.LANCZOS), dtype=np.uint8)

@@ -1,0 +1,82 @@
+"""Aging: the latent encoder learns z, `facegan age` runs end to end, and photos are aligned like UTKFace."""
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facegan import aging, checkpoints, training
+from facegan.cli import main
+from facegan.data import read_face
+
+from conftest import REPO, TINY, write_faces
+
+
+@pytest.fixture(scope="module")
+def aging_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("aging")
+    faces = write_faces(str(root / "faces"), 16)
+    run = str(root / "run")
+    training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
+                    "conditional": True}, run)
+    return run
+
+
+def test_the_latent_encoder_learns_z_from_generated_faces():
+    import keras
+
+    from facegan.latent import draw
+    from facegan.models import age_conditions
+
+    keras.utils.set_random_seed(0)
+    noise, condition = keras.Input((100,)), keras.Input((7,))  # a toy G whose faces carry z plainly
+    pixels = keras.layers.Dense(32 * 32 * 3, activation="tanh")(keras.layers.Concatenate()([noise, condition]))
+    generator = keras.Model([noise, condition], keras.layers.Reshape((32, 32, 3))(pixels))
+    encoder, losses = aging.train_latent_encoder(generator, filters=8, steps=150, batch_size=32,
+                                                 learning_rate=2e-3)
+    codes = np.random.default_rng(7).uniform(-1, 1, (64, 100)).astype(np.float32)
+    guesses = encoder.predict(draw(generator, codes, age_conditions(np.full(64, 30))), verbose=0)
+    assert np.mean((guesses - codes) ** 2) < 0.8 * np.mean(codes ** 2), "better than guessing 0 for unseen faces"
+
+
+def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(aging_run, tmp_path, capsys):
+    photos = write_faces(str(tmp_path / "photos"), 2, size=50, seed=9)
+    Image.new("RGB", (50, 50)).save(os.path.join(photos, "no_age.png"))
+    quick = ["--steps", "3", "--restarts", "1", "--checkpoint", aging_run]
+    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 2
+    assert "train-encoder" in capsys.readouterr().err
+    assert main(["train-encoder", "--checkpoint", aging_run, "--steps", "5"]) == 0
+    assert os.path.isfile(os.path.join(aging_run, aging.ENCODER_FILE))
+
+    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 0
+    printed = capsys.readouterr().out
+    assert "no_age.png: skipped, no source age" in printed and "2 face(s) aged to 60" in printed
+    for name in sorted(os.listdir(photos)):
+        if name != "no_age.png":
+            assert Image.open(tmp_path / "aged" / f"{name}.png").size == (32, 32)
+            assert Image.open(tmp_path / "aged" / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--to", "130"], "--to must be between 0 and 120"), (["--to", "60", "--from-age", "-3"], "--from-age"),
+])
+def test_age_rejects_impossible_ages(aging_run, tmp_path, arguments, message, capsys):
+    assert main(["age", str(tmp_path), "--checkpoint", aging_run, *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
+    pytest.importorskip("mtcnn", reason="the aging extra is not installed")
+    sample = os.path.join(REPO, "data", sorted(f for f in os.listdir(os.path.join(REPO, "data"))
+                                               if f.endswith(".jpg"))[5])
+    crop = read_face(sample, 64).astype(float)
+    photo = Image.new("RGB", (500, 400), (30, 80, 30))
+    photo.paste(Image.open(sample).convert("RGB").rotate(20), (200, 120))  # tilted, off centre, small
+    photo.save(tmp_path / "photo.jpg")
+    found = aging.find_face(str(tmp_path / "photo.jpg"), 64).astype(float)
+    naive = read_face(str(tmp_path / "photo.jpg"), 64).astype(float)
+    assert np.abs(found - crop).mean() < 0.5 * np.abs(naive - crop).mean()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)).save(
+        tmp_path / "noise.png")
+    with pytest.raises(ValueError, match="no face found"):
+        aging.find_face(str(tmp_path / "noise.png"), 64)
