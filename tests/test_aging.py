@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan import aging, checkpoints, training
+from facegan import aging, training
 from facegan.cli import main
 from facegan.data import read_face
 
