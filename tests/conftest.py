@@ -30,3 +30,17 @@ def write_faces(folder, count, size=40, seed=0):
 @pytest.fixture
 def face_folder(tmp_path):
     return write_faces(str(tmp_path / "faces"), 24)
+
+
+@pytest.fixture(scope="session")
+def conditional_run(tmp_path_factory):
+    """A tiny age-conditional run, trained once for the whole session (aging and CLI tests share it)."""
+    from facegan import training
+
+    root = tmp_path_factory.mktemp("conditional")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACEGAN_CACHE", str(root / "cache"))
+        faces = write_faces(str(root / "faces"), 16)
+        training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
+                        "conditional": True}, str(root / "run"))
+    return str(root / "run")

@@ -5,21 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan import aging, training
+from facegan import aging
 from facegan.cli import main
 from facegan.data import read_face
 
-from conftest import REPO, TINY, write_faces
-
-
-@pytest.fixture(scope="module")
-def aging_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("aging")
-    faces = write_faces(str(root / "faces"), 16)
-    run = str(root / "run")
-    training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
-                    "conditional": True}, run)
-    return run
+from conftest import REPO, write_faces
 
 
 def test_the_latent_encoder_learns_z_from_generated_faces():
@@ -39,14 +29,14 @@ def test_the_latent_encoder_learns_z_from_generated_faces():
     assert np.mean((guesses - codes) ** 2) < 0.8 * np.mean(codes ** 2), "better than guessing 0 for unseen faces"
 
 
-def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(aging_run, tmp_path, capsys):
+def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditional_run, tmp_path, capsys):
     photos = write_faces(str(tmp_path / "photos"), 2, size=50, seed=9)
     Image.new("RGB", (50, 50)).save(os.path.join(photos, "no_age.png"))
-    quick = ["--steps", "3", "--restarts", "1", "--checkpoint", aging_run]
+    quick = ["--steps", "3", "--restarts", "1", "--checkpoint", conditional_run]
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 2
     assert "train-encoder" in capsys.readouterr().err
-    assert main(["train-encoder", "--checkpoint", aging_run, "--steps", "5"]) == 0
-    assert os.path.isfile(os.path.join(aging_run, aging.ENCODER_FILE))
+    assert main(["train-encoder", "--checkpoint", conditional_run, "--steps", "5"]) == 0
+    assert os.path.isfile(os.path.join(conditional_run, aging.ENCODER_FILE))
 
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 0
     printed = capsys.readouterr().out
@@ -60,8 +50,8 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(aging_ru
 @pytest.mark.parametrize("arguments, message", [
     (["--to", "130"], "--to must be between 0 and 120"), (["--to", "60", "--from-age", "-3"], "--from-age"),
 ])
-def test_age_rejects_impossible_ages(aging_run, tmp_path, arguments, message, capsys):
-    assert main(["age", str(tmp_path), "--checkpoint", aging_run, *arguments]) == 2
+def test_age_rejects_impossible_ages(conditional_run, tmp_path, arguments, message, capsys):
+    assert main(["age", str(tmp_path), "--checkpoint", conditional_run, *arguments]) == 2
     assert message in capsys.readouterr().err
 
 

@@ -204,18 +204,6 @@ def test_projection_needs_the_discriminator_beside_the_generator(trained_run, tm
     assert "discriminator.h5: missing" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def conditional_run(tmp_path_factory):
-    from conftest import write_faces
-
-    root = tmp_path_factory.mktemp("aging")
-    faces = write_faces(str(root / "faces"), 16)
-    run = str(root / "run")
-    training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
-                    "conditional": True}, run)
-    return run
-
-
 def test_generate_at_an_age_and_as_an_age_sweep(conditional_run, tmp_path):
     assert main(["generate", "--checkpoint", conditional_run, "--n", "4", "--age", "60", "--seed", "1",
                  "--out", str(tmp_path / "sixty.png")]) == 0
