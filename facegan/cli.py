@@ -118,8 +118,7 @@ def _generate(args):
     pictures.save_image(pictures.grid(faces, columns=columns), args.out)
     if args.out_dir:
         for index, face in enumerate(faces):
-            pictures.save_image(pictures.grid(face[None], padding=0),
-                                os.path.join(args.out_dir, f"face_{index:04d}.png"))
+            pictures.save_face(face, os.path.join(args.out_dir, f"face_{index:04d}.png"))
     print(f"{len(faces)} faces from {generator_path} -> {args.out}"
           + (f" and {args.out_dir}/" if args.out_dir else ""))
 
@@ -166,7 +165,6 @@ class _ProgressBar:
 
 def _load_models(checkpoint):
     from facegan import checkpoints
-
     from facegan.models import is_conditional
 
     generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional=False)
@@ -221,7 +219,7 @@ def _project(args):
         os.makedirs(args.out, exist_ok=True)
         for name, code, original, reconstruction in zip(names, result.codes, originals, result.reconstructions):
             np.save(os.path.join(args.out, f"{name}.npy"), code)
-            pictures.save_image(pictures.grid(reconstruction[None], padding=0), os.path.join(args.out, f"{name}.png"))
+            pictures.save_face(reconstruction, os.path.join(args.out, f"{name}.png"))
             pictures.save_image(pictures.grid(np.stack([original, reconstruction]), columns=2),
                                 os.path.join(args.out, f"{name}.strip.png"))
         with open(os.path.join(args.out, "errors.csv"), "w") as f:
@@ -269,7 +267,7 @@ def _math(args):
     terms = [term for term in terms if np.ndim(term) > 0]
     faces = generator.predict(np.stack(terms + [result]).astype(np.float32), verbose=0)
     stem = os.path.splitext(args.out)[0]
-    pictures.save_image(pictures.grid(faces[-1:], padding=0), args.out)
+    pictures.save_face(faces[-1], args.out)
     pictures.save_image(pictures.grid(faces, columns=len(faces)), f"{stem}.strip.png")
     np.save(f"{stem}.npy", result.astype(np.float32))
     outside = np.abs(result) > 1
@@ -321,7 +319,7 @@ def _interpolate(args):
         pictures.save_image(pictures.grid(frames, columns=args.frames), args.out)
     else:
         for index, frame in enumerate(frames):
-            pictures.save_image(pictures.grid(frame[None], padding=0), os.path.join(args.out, f"frame_{index:04d}.png"))
+            pictures.save_face(frame, os.path.join(args.out, f"frame_{index:04d}.png"))
     print(f"{len(frames)} frames ({args.method}) -> {args.out}")
 
 
@@ -357,7 +355,7 @@ def _complete(args):
     for name, hole_error in zip(names, hole_errors):
         print(f"{name}: mean pixel error in the hole {hole_error:.1f} of 255")
     for name, original, face in zip(names, originals, completed):
-        pictures.save_image(pictures.grid(face[None], padding=0), os.path.join(args.out, f"{name}.png"))
+        pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
         pictures.save_image(pictures.grid(np.stack([original * known, face, original]), columns=3),
                             os.path.join(args.out, f"{name}.strip.png"))
     print(f"{len(names)} completed face(s), mean pixel error in the hole {hole_errors.mean():.1f} of 255 "
@@ -495,7 +493,7 @@ def _age(args):
                                              args.target_age, **_projection_settings(args))
     names = _output_names(usable)
     for name, original, reconstruction, face in zip(names, originals, reconstructions, aged):
-        pictures.save_image(pictures.grid(face[None], padding=0), os.path.join(args.out, f"{name}.png"))
+        pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
         pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
                             os.path.join(args.out, f"{name}.strip.png"))
     print(f"{len(names)} face(s) aged to {args.target_age:g} -> {args.out}/ (of {len(files)} photo(s))")

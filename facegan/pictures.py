@@ -33,6 +33,11 @@ def save_image(image, path):
     os.replace(temporary, path)
 
 
+def save_face(face, path):
+    """One face, (size, size, 3) in [-1, 1], as a PNG of exactly its pixels."""
+    save_image(grid(face[None], padding=0), path)
+
+
 def plot_history(rows, steps_per_epoch, path, quality=()):
     """Losses and D's scores against training steps, with epochs on a second axis; FID too, when measured."""
     import matplotlib
