@@ -3,6 +3,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import facegan  # noqa: E402,F401  (before any test module imports keras: it turns TensorFlow's oneDNN on)
 import numpy as np
 import pytest
 from PIL import Image
