@@ -505,13 +505,13 @@ COMMANDS = {
     "project": ("find the z of real faces: z vectors, reconstructions and errors", _project_arguments, _project),
     "math": ("arithmetic on faces in z: averages, differences, sums", _math_arguments, _math),
     "interpolate": ("morph between faces through z", _interpolate_arguments, _interpolate),
+    "complete": ("fill a masked region of faces with what the generator would draw", _complete_arguments,
+                 _complete),
     "evaluate": ("FID and KID of a generator against real faces (pip install -e \".[eval]\")",
                  _evaluate_arguments, _evaluate),
     "train-encoder": ("train the aging encoder of an age-conditional run (z from a face in one pass)",
                       _train_encoder_arguments, _train_encoder),
     "age": ("show the faces in photos at another age", _age_arguments, _age),
-    "complete": ("fill a masked region of faces with what the generator would draw", _complete_arguments,
-                 _complete),
 }
 
 
