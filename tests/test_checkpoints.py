@@ -73,13 +73,16 @@ def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp
     assert sorted(os.listdir(run)) == ["checkpoint"]
 
 
-def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(gan, tmp_path):
+def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(gan, tmp_path, monkeypatch):
     run = tmp_path / "runs" / "one"
     checkpoints.save_checkpoint(str(run), gan, {"epoch": 1, "step": 0, "rng": None})
     expected = str(run / "checkpoint" / "generator.h5")
     assert checkpoints.find_generator(str(run)) == expected
     assert checkpoints.find_generator(expected) == expected
     assert checkpoints.find_generator(None, root=str(tmp_path / "runs")) == expected
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(run / "checkpoint"))  # no run of yours: the shipped one
+    assert checkpoints.find_generator(None, root=str(tmp_path / "nothing")) == expected
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
     with pytest.raises(FaceganError, match="train one first with `python train.py`"):
         checkpoints.find_generator(None, root=str(tmp_path / "nothing"))
 
@@ -129,3 +132,14 @@ def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(tmp_p
     noise, age_group, *shape, low, high = result.stdout.strip().split(" ")
     assert (noise, age_group, " ".join(shape)) == ("noise", "age_group", "(6, 32, 32, 3)")
     assert -1 <= float(low) < float(high) <= 1
+
+
+def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
+    """The interim model in checkpoints/dcgan-utkface-64 loads in plain Keras and draws 64x64 faces."""
+    shipped = os.path.join(checkpoints.SHIPPED_DIR, "generator.h5")
+    assert os.path.isfile(os.path.join(checkpoints.SHIPPED_DIR, "discriminator.h5"))
+    result = subprocess.run([sys.executable, "-c", H5_CONTRACT, shipped], capture_output=True, text=True,
+                            cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr
+    shape, low, high = result.stdout.strip().rsplit(" ", 2)
+    assert shape == "(6, 64, 64, 3)" and -1 <= float(low) < float(high) <= 1
