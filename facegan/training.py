@@ -27,6 +27,7 @@ DEFAULTS = {
     "conditional": False,
     "eval_every": 0,
     "eval_n": 500,
+    "init_from": None,
 }
 MODELS = ("dcgan", "vae")
 HISTORY_FILE = "history.csv"
@@ -57,6 +58,9 @@ def check_config(config):
         raise FaceganError("--conditional trains the age-conditional GAN pair; it does not go with --model vae")
     if config["eval_every"] and config["model"] != "dcgan":
         raise FaceganError("--eval-every scores GAN samples; a VAE run is compared in bench/facemath.py instead")
+    if config["init_from"] is not None:
+        if config["model"] != "dcgan":
+            raise FaceganError("--init-from starts a GAN pair from saved weights; it does not go with --model vae")
 
 
 class _StopRequest:
@@ -106,6 +110,11 @@ def train(config, run_dir, resume=False, log=print):
     """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves, then raises
     KeyboardInterrupt."""
     check_config(config)
+    if config["init_from"] is not None and not resume:
+        for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
+            if not os.path.isfile(os.path.join(config["init_from"], name)):
+                raise FaceganError(f"{config['init_from']}: no {name} here (--init-from needs a folder with "
+                                   f"{checkpoints.GENERATOR_FILE} and {checkpoints.DISCRIMINATOR_FILE})")
     if config["eval_every"]:
         evaluate.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"])
@@ -188,6 +197,9 @@ def _trainer(config, run_dir, resume):
         else:
             generator = build_generator(size, filters)
             other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
+        if config["init_from"] is not None:
+            checkpoints.start_from(generator, os.path.join(config["init_from"], checkpoints.GENERATOR_FILE))
+            checkpoints.start_from(other, os.path.join(config["init_from"], checkpoints.DISCRIMINATOR_FILE))
         state = {"epoch": 0, "step": 0, "rng": None}
         checkpoints.write_config(run_dir, config)
     if config["model"] == "dcgan":

