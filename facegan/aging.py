@@ -79,6 +79,32 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print):
     return faces, np.asarray(ages, np.float64), usable
 
 
+def read_results(folder):
+    """What `facegan age --out folder` wrote: (originals, reconstructions, aged) in [-1, 1], source and target
+    ages, read back from ages.csv and the strips, so that `facegan evaluate --aged` can judge them."""
+    import csv
+
+    from facegan.pictures import strip_faces
+
+    path = os.path.join(folder, AGES_FILE)
+    if not os.path.isfile(path):
+        raise FaceganError(f"{folder}: no {AGES_FILE} here: not a `facegan age --out` folder")
+    strips, source_ages, target_ages = [], [], []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            strip = os.path.join(folder, row["file"][:-len(".png")] + ".strip.png")
+            try:
+                strips.append(strip_faces(strip, 3))
+            except (OSError, ValueError) as problem:
+                raise FaceganError(f"{strip}: {problem}") from None
+            source_ages.append(float(row["from_age"]))
+            target_ages.append(float(row["to_age"]))
+    if not strips:
+        raise FaceganError(f"{path}: lists no faces")
+    originals, reconstructions, aged = np.stack(strips).transpose(1, 0, 2, 3, 4)
+    return originals, reconstructions, aged, np.array(source_ages), np.array(target_ages)
+
+
 def _estimated_age(face):
     from facegan import evaluate
 

