@@ -38,6 +38,12 @@ def _train_arguments(parser):
                                       "the newest run)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last "
                                                               "checkpoint")
+    parser.add_argument("--real-label", type=float, help="stabiliser: D's label for real images; 0.9 is one-sided "
+                                                         "label smoothing (default 1: the plain recipe)")
+    parser.add_argument("--separate-batches", action="store_true", default=None,
+                        help="stabiliser: D trains on the real and the fake half of its batch apart, as the "
+                             "original DCGAN code (default: one mixed batch)")
+    parser.add_argument("--generator-steps", type=int, help="stabiliser: G steps per D step (default 1)")
     parser.add_argument("--init-from", metavar="FOLDER",
                         help="start from the generator.h5 and discriminator.h5 in FOLDER (a run's checkpoint/ or "
                              "checkpoints/dcgan-utkface-64) with fresh optimizers; a plain pair can start the "

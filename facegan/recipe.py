@@ -23,6 +23,12 @@ Batch normalisation, decided and tested:
     without touching G's moving averages: D's step changes D only.
   - Sampling (`generator.predict`, generate.py, the .h5 contract) uses G's moving averages.
 
+The classic stabilisers are options, all off by default (the recipe above is the default, unchanged):
+  - `real_label=0.9`: one-sided label smoothing (Salimans et al., 2016): D learns 0.9 for real images;
+  - `separate_batches=True`: D's step as in the original DCGAN code, all-real and all-fake batches apart, so
+    each gets its own BN statistics (here: two `train_on_batch` calls, i.e. two Adam updates);
+  - `generator_steps=2`: G's step twice per D step (as DCGAN-tensorflow does, so that d_loss does not go to 0).
+
 The conditional pair of the aging issue, G(z, c) and D(x, c), goes through the very same steps: the real
 batch comes with its conditions, fakes get the batch's conditions shuffled (so they follow the data's
 distribution of ages, independently of the real images), and the stack feeds c to both models.
@@ -36,22 +42,30 @@ LEARNING_RATE = 2e-4
 BETA_1 = 0.5
 
 
+def _is_real(labels, scores):
+    """1 where the label says real (1, or 0.9 with label smoothing), else 0."""
+    labels = keras.ops.convert_to_tensor(labels, dtype=scores.dtype)  # numpy on the torch backend
+    return keras.ops.cast(labels > 0.5, scores.dtype)
+
+
 def real_score(labels, scores):
     """D(x): the mean score D gives the real images of the batch."""
-    labels = keras.ops.convert_to_tensor(labels, dtype=scores.dtype)  # numpy on the torch backend
-    return keras.ops.sum(scores * labels) / keras.ops.maximum(keras.ops.sum(labels), 1.0)
+    real = _is_real(labels, scores)
+    return keras.ops.sum(scores * real) / keras.ops.maximum(keras.ops.sum(real), 1.0)
 
 
 def fake_score(labels, scores):
     """D(G(z)): the mean score D gives the fakes of the batch."""
-    labels = keras.ops.convert_to_tensor(labels, dtype=scores.dtype)
-    return keras.ops.sum(scores * (1.0 - labels)) / keras.ops.maximum(keras.ops.sum(1.0 - labels), 1.0)
+    fake = 1.0 - _is_real(labels, scores)
+    return keras.ops.sum(scores * fake) / keras.ops.maximum(keras.ops.sum(fake), 1.0)
 
 
 class DCGAN:
     """A generator and a discriminator, compiled for the classic recipe; `train_step` is one iteration."""
 
-    def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1):
+    def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
+                 separate_batches=False, generator_steps=1):
+        self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
         self.generator = generator
         self.discriminator = discriminator
         self.conditional = is_conditional(generator)
@@ -89,16 +103,26 @@ class DCGAN:
         return keras.ops.convert_to_numpy(fakes)
 
     def train_discriminator(self, real_batch, rng, real_conditions=None):
-        """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch."""
+        """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch (or two, `separate_batches`)."""
         batch_size = len(real_batch)
         fake_conditions = None if real_conditions is None else real_conditions[rng.permutation(batch_size)]
         fake_batch = self.fakes_for_discriminator(self.noise(rng, batch_size), fake_conditions)
-        images = np.concatenate([real_batch, fake_batch])
-        real_and_fake_labels = np.concatenate([np.ones((batch_size, 1), np.float32),
-                                               np.zeros((batch_size, 1), np.float32)])
-        inputs = [images, np.concatenate([real_conditions, fake_conditions])] if self.conditional else images
+        real_labels = np.full((batch_size, 1), self.real_label, np.float32)
+        fake_labels = np.zeros((batch_size, 1), np.float32)
+        if self.separate_batches:
+            parts = [(real_batch, real_conditions, real_labels), (fake_batch, fake_conditions, fake_labels)]
+        else:
+            conditions = None if real_conditions is None else np.concatenate([real_conditions, fake_conditions])
+            parts = [(np.concatenate([real_batch, fake_batch]), conditions, np.concatenate([real_labels, fake_labels]))]
         self.discriminator.trainable = True
-        return self.discriminator.train_on_batch(inputs, real_and_fake_labels, return_dict=True)
+        results = [self.discriminator.train_on_batch([images, conditions] if self.conditional else images,
+                                                     labels, return_dict=True)
+                   for images, conditions, labels in parts]
+        if not self.separate_batches:
+            return results[0]
+        real_result, fake_result = results
+        return {"loss": (real_result["loss"] + fake_result["loss"]) / 2,
+                "real_score": real_result["real_score"], "fake_score": fake_result["fake_score"]}
 
     def train_generator(self, batch_size, rng, conditions=None):
         """Half-step 2: G learns to make D say "real" about fresh fakes, through the stack with D frozen."""
@@ -109,10 +133,12 @@ class DCGAN:
         return generator_loss
 
     def train_step(self, real_batch, rng, real_conditions=None):
-        """One D step and one G step; returns d_loss, g_loss, D(x) and D(G(z)) of this batch."""
+        """One D step and one G step (or `generator_steps`); returns d_loss, g_loss, D(x) and D(G(z)) of this batch."""
         discriminator_result = self.train_discriminator(real_batch, rng, real_conditions)
-        generator_conditions = None if real_conditions is None else real_conditions[rng.permutation(len(real_batch))]
-        generator_loss = self.train_generator(len(real_batch), rng, generator_conditions)
+        for _ in range(self.generator_steps):
+            generator_conditions = (None if real_conditions is None
+                                    else real_conditions[rng.permutation(len(real_batch))])
+            generator_loss = self.train_generator(len(real_batch), rng, generator_conditions)
         return {"d_loss": float(discriminator_result["loss"]), "g_loss": float(generator_loss),
                 "D(x)": float(discriminator_result["real_score"]),
                 "D(G(z))": float(discriminator_result["fake_score"])}

@@ -28,6 +28,10 @@ DEFAULTS = {
     "eval_every": 0,
     "eval_n": 500,
     "init_from": None,
+    # the classic stabilisers, off by default (see recipe.py)
+    "real_label": 1.0,
+    "separate_batches": False,
+    "generator_steps": 1,
 }
 MODELS = ("dcgan", "vae")
 HISTORY_FILE = "history.csv"
@@ -58,6 +62,8 @@ def check_config(config):
         raise FaceganError("--conditional trains the age-conditional GAN pair; it does not go with --model vae")
     if config["eval_every"] and config["model"] != "dcgan":
         raise FaceganError("--eval-every scores GAN samples; a VAE run is compared in bench/facemath.py instead")
+    if not 0.5 < config["real_label"] <= 1 or config["generator_steps"] < 1:
+        raise FaceganError("--real-label must be in (0.5, 1] and --generator-steps at least 1")
     if config["init_from"] is not None:
         if config["model"] != "dcgan":
             raise FaceganError("--init-from starts a GAN pair from saved weights; it does not go with --model vae")
@@ -203,7 +209,8 @@ def _trainer(config, run_dir, resume):
         state = {"epoch": 0, "step": 0, "rng": None}
         checkpoints.write_config(run_dir, config)
     if config["model"] == "dcgan":
-        trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"])
+        trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
+                        config["separate_batches"], config["generator_steps"])
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:

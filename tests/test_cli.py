@@ -41,6 +41,8 @@ def our_error(stderr):
     (["--image-size", "48"], "--image-size 48 is not supported"),
     (["--batch-size", "500"], "--batch-size 500 is larger than the 16 usable images"),
     (["--data", "/no/such/folder"], "/no/such/folder: no such folder"),
+    (["--real-label", "0.3"], "--real-label must be in (0.5, 1]"),
+    (["--generator-steps", "0"], "--generator-steps at least 1"),
 ])
 def test_nonsense_arguments_are_one_line_errors(arguments, message, tmp_path, capsys):
     from conftest import write_faces

@@ -118,3 +118,32 @@ def test_noise_is_uniform_in_minus_one_one(gan):
     assert noise.shape == (4000, 100) and noise.dtype == np.float32
     assert noise.min() >= -1 and noise.max() <= 1
     assert noise.mean() == pytest.approx(0, abs=0.01) and noise.std() == pytest.approx(1 / np.sqrt(3), rel=0.01)
+
+
+def test_the_stabilisers_do_what_they_say_and_keep_each_half_step_to_its_own_model(real_batch):
+    keras.utils.set_random_seed(1)
+    gan = DCGAN(build_generator(**TINY), build_discriminator(**TINY), real_label=0.9, separate_batches=True,
+                generator_steps=2)
+    calls = {"discriminator": [], "d_on_g": []}
+    for name in calls:
+        model = getattr(gan, name)
+        original = model.train_on_batch
+
+        def spy(inputs, labels, _record=calls[name], _original=original, **options):
+            _record.append((np.array(inputs), np.array(labels)))
+            return _original(inputs, labels, **options)
+        model.train_on_batch = spy
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
+        gan.train_discriminator(real_batch, rng)
+        assert all(changed(discriminator_before, gan.discriminator))
+        assert not any(changed(generator_before, gan.generator))
+    (real_images, real_labels), (fake_images, fake_labels) = calls["discriminator"][:2]
+    np.testing.assert_array_equal(real_images, real_batch)
+    assert np.all(real_labels == np.float32(0.9)) and np.all(fake_labels == 0) and len(fake_images) == BATCH
+
+    calls["d_on_g"].clear()
+    result = gan.train_step(real_batch, rng)
+    assert len(calls["d_on_g"]) == 2 and all(np.all(labels == 1) for _, labels in calls["d_on_g"])
+    assert 0 < result["D(x)"] < 1 and 0 < result["D(G(z))"] < 1 and gan.discriminator.trainable
