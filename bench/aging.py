@@ -10,7 +10,8 @@ trained on), aged to --to through the same path as `facegan age --aligned`, it p
   original (distance under 0.6), and the median distances;
 - what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
 - the time per photo, end to end (reading, encoder, projection, regeneration).
-A grid goes to --out (rows: original | reconstruction | aged), for the README.
+`--keep-details` (the photo plus what aging changed) gets the same figures. A grid goes to --out (each strip:
+original | reconstruction | aged | aged with --keep-details), for the README.
 Needs the aging extra: pip install -e ".[aging]".
 """
 import argparse
@@ -62,6 +63,7 @@ def main():
     reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, source_ages,
                                              args.target_age, steps=args.steps)
     seconds_per_photo = (time.perf_counter() - started) / len(faces)
+    detailed = aging.keep_details(originals, reconstructions, aged)
 
     old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
     real_old = np.stack([read_face(file, size) for file in old_files]).astype(np.float32) / 127.5 - 1.0
@@ -71,20 +73,21 @@ def main():
     print(f"  originals          {summary(evaluate.estimate_ages(originals))}")
     print(f"  reconstructions    {summary(evaluate.estimate_ages(reconstructions))}")
     print(f"  aged to {args.target_age:<4g}       {summary(evaluate.estimate_ages(aged))}")
+    print(f"  --keep-details     {summary(evaluate.estimate_ages(detailed))}")
     print(f"  real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})  "
           f"{summary(evaluate.estimate_ages(real_old))}")
     for target, estimates in evaluate.conditional_ages(generator, (25, args.target_age)).items():
         print(f"  G(z, {target:g}), 100 z   {summary(estimates)}")
     threshold = evaluate.SAME_PERSON_THRESHOLD
     print(f"same person (dlib embedding distance to the original under {threshold}):")
-    for name, others in (("reconstructions", reconstructions), ("aged", aged)):
+    for name, others in (("reconstructions", reconstructions), ("aged", aged), ("--keep-details", detailed)):
         distances = evaluate.identity_distances(originals, others)
         print(f"  {name:<18} {np.mean(distances < threshold):4.0%} of faces, median distance "
               f"{np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
     rows = 8
-    strips = np.stack([originals[:rows], reconstructions[:rows], aged[:rows]], axis=1).reshape(-1, size, size, 3)
-    pictures.save_image(pictures.grid(strips, columns=6), args.out)
+    strips = np.stack([originals[:rows], reconstructions[:rows], aged[:rows], detailed[:rows]], axis=1)
+    pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=8), args.out)
     print(f"grid -> {args.out}")
 
 

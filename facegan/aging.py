@@ -124,6 +124,12 @@ def age(generator, discriminator, encoder, faces, source_ages, target_age, **pro
     return projection.reconstructions, aged, projection.codes
 
 
+def keep_details(faces, reconstructions, aged):
+    """The photo plus what aging changed, G(z, target) - G(z, source): the photo's own detail (and so its
+    identity) survives where the generator cannot draw it; an option beside Age-cGAN's plain regeneration."""
+    return np.clip(np.asarray(faces) + (np.asarray(aged) - np.asarray(reconstructions)), -1.0, 1.0)
+
+
 # Where UTKFace's aligned crops put a face, as fractions of the side (measured with MTCNN on 20 of them): the
 # midpoint of the eyes at (0.49, 0.29), the mouth's 0.40 of the side below it. Photos are cropped to match,
 # so that the generator sees faces framed as in its training data.

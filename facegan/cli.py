@@ -493,6 +493,9 @@ def _age_arguments(parser):
                         help="the photos are already aligned face crops (as UTKFace's): skip face detection")
     parser.add_argument("--out", default="aged", help="folder for NAME.png (the aged face) and NAME.strip.png "
                                                       "(before | reconstruction | after) (default aged/)")
+    parser.add_argument("--keep-details", action="store_true",
+                        help="add what aging changed, G(z, to) - G(z, from), to the photo itself instead of "
+                             "showing the regenerated face: more of the person survives")
     _projection_arguments(parser, checkpoint_help="an age-conditional run folder with its latent_encoder.h5 "
                                                   "(default: the newest one)")
 
@@ -534,6 +537,8 @@ def _age(args):
         originals = faces[chunk].astype(np.float32) / 127.5 - 1.0
         reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
                                                  args.target_age, **settings)
+        if args.keep_details:
+            aged = aging.keep_details(originals, reconstructions, aged)
         for name, original, reconstruction, face in zip(names[chunk], originals, reconstructions, aged):
             pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
             pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),

@@ -111,3 +111,14 @@ def test_evaluate_aged_reads_back_the_strips_and_judges_age_and_identity(tmp_pat
     (tmp_path / aging.AGES_FILE).write_text("file,from_age,to_age\nmissing.png,10,80\n")
     assert main(["evaluate", "--aged", str(tmp_path)]) == 2
     assert "missing.strip.png" in capsys.readouterr().err
+
+
+def test_keep_details_adds_only_what_aging_changed():
+    rng = np.random.default_rng(0)
+    faces, reconstructions = rng.uniform(-1, 1, (2, 3, 8, 8, 3))
+    np.testing.assert_array_equal(aging.keep_details(faces, reconstructions, reconstructions), faces)
+    older = reconstructions + 0.25
+    result = aging.keep_details(faces, reconstructions, older)
+    inside = np.abs(faces) < 0.7
+    np.testing.assert_allclose(result[inside], faces[inside] + 0.25, atol=1e-6)
+    assert result.max() <= 1.0
