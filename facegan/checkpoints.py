@@ -111,24 +111,28 @@ def restore_optimizers(run_dir, trainer):
 
 def start_from(model, source_path):
     """Copies the weights of a saved model (a .h5) into a fresh `model`, so a run can start from another run's
-    or the shipped weights. Where `model` takes more inputs than the source (the age condition of the
-    conditional pair after the plain one), the extra input rows start at zero: the age has no say at first
-    and is learnt from there."""
-    source = load_model_h5(source_path)
-    if len(source.weights) != len(model.weights):
-        raise FaceganError(f"{source_path}: {len(source.weights)} weight arrays, {model.name} has "
-                           f"{len(model.weights)}: not the same architecture (check --image-size, --filters)")
-    for source_weight, weight in zip(source.weights, model.weights):
-        old, new = tuple(source_weight.shape), tuple(weight.shape)
-        value = source_weight.numpy()
-        if old != new:
-            more_inputs = (len(old) == len(new) >= 2 and old[:-2] == new[:-2] and old[-1] == new[-1]
-                           and old[-2] < new[-2])
-            if not more_inputs:
-                raise FaceganError(f"{source_path}: weight {source_weight.path} is {old}, {model.name} needs "
-                                   f"{new}: not the same architecture (check --image-size, --filters)")
-            value = np.concatenate([value, np.zeros(old[:-2] + (new[-2] - old[-2], old[-1]), value.dtype)], -2)
-        weight.assign(value)
+    or the shipped weights. Where `model` has more than the source, the extra starts at zero, so that it has no
+    say at first and is learnt from there: extra input rows of a layer (the age group fed to the conditional
+    generator beside z) and extra weights between the source's (the projection discriminator's age embedding)."""
+    source = [weight.numpy() for weight in load_model_h5(source_path).weights]
+    copied = 0
+    for weight in model.weights:
+        new = tuple(weight.shape)
+        value = source[copied] if copied < len(source) else None
+        old = None if value is None else value.shape
+        if old == new:
+            weight.assign(value)
+        elif old is not None and len(old) == len(new) >= 2 and old[:-2] == new[:-2] and old[-1] == new[-1] \
+                and old[-2] < new[-2]:
+            weight.assign(np.concatenate([value, np.zeros(old[:-2] + (new[-2] - old[-2], old[-1]), value.dtype)],
+                                         -2))
+        else:
+            weight.assign(np.zeros(new, weight.dtype))
+            continue
+        copied += 1
+    if copied < len(source):
+        raise FaceganError(f"{source_path}: only {copied} of its {len(source)} weight arrays fit {model.name}: not "
+                           "the same architecture (check --image-size, --filters)")
 
 
 def write_config(run_dir, config):

@@ -112,14 +112,20 @@ def build_conditional_generator(image_size=64, filters=64, noise_dim=NOISE_DIM, 
 
 
 def build_conditional_discriminator(image_size=64, filters=64, conditions=len(AGE_GROUPS)):
-    """D(x, age group): the one-hot group spread over the image as constant channels, then the DCGAN
-    discriminator, so the very first layer can relate faces to ages."""
+    """D(x, age group) as a projection discriminator (Miyato and Koyama, 2018): the DCGAN trunk's features f,
+    then sigmoid(w.f + b + e_c.f), where e_c is a learnt vector per age group. The age acts at the top, on
+    what the trunk has seen, so D judges "a real face of this age" from its first steps; plain channels of the
+    one-hot group at the input (tried first) taught nothing about age in an epoch of UTKFace."""
     image = keras.Input(shape=(image_size, image_size, 3), name="image")
     condition = keras.Input(shape=(conditions,), name="age_group")
-    planes = layers.UpSampling2D(size=image_size)(layers.Reshape((1, 1, conditions))(condition))
-    trunk = build_discriminator(image_size, filters, channels=3 + conditions)
-    return keras.Model([image, condition], trunk(layers.Concatenate()([image, planes])),
-                       name="conditional_discriminator")
+    trunk = _add_downsampling(keras.Sequential(name="discriminator_trunk"), image_size, filters)
+    features = trunk(image)
+    realness = layers.Dense(1, kernel_initializer=_weights(), name="realness")(features)
+    age_embedding = layers.Dense(trunk.output_shape[-1], use_bias=False, kernel_initializer=_weights(),
+                                 name="age_embedding")(condition)
+    age_match = layers.Dot(axes=1)([age_embedding, features])
+    score = layers.Activation("sigmoid")(layers.Add()([realness, age_match]))
+    return keras.Model([image, condition], score, name="conditional_discriminator")
 
 
 def is_conditional(model):
