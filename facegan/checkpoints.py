@@ -26,6 +26,8 @@ CONFIG_FILE = "config.json"
 # Weights that come with facegan: what generate.py and the face-math commands use when you have no run yet.
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints",
                            "dcgan-utkface-64")
+# ... and the age-conditional pair with its latent encoder, for `generate.py --age` and `facegan age`
+SHIPPED_AGING_DIR = os.path.join(os.path.dirname(SHIPPED_DIR), "aging-utkface-64")
 
 
 def save_model_h5(model, path):
@@ -159,12 +161,13 @@ def newest_run(root="checkpoints", conditional=None):
 
 
 def find_generator(checkpoint=None, root="checkpoints", conditional=None):
-    """Path of the generator.h5 to sample from: the given file or run folder, else the newest run (of the kind
-    `conditional` asks for, if it asks)."""
+    """Path of the generator.h5 to sample from: the given file or folder, else the newest run (of the kind
+    `conditional` asks for, if it asks), else the shipped model of that kind."""
     if checkpoint is None:
         checkpoint = newest_run(root, conditional)
-        if checkpoint is None and os.path.isfile(os.path.join(SHIPPED_DIR, GENERATOR_FILE)):
-            checkpoint = SHIPPED_DIR
+        shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
+        if checkpoint is None and os.path.isfile(os.path.join(shipped, GENERATOR_FILE)):
+            checkpoint = shipped
         if checkpoint is None:
             raise FaceganError(f"no checkpoint found under {root}/: train one first with `python train.py` "
                                "(or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")

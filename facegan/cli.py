@@ -105,10 +105,11 @@ def _generate(args):
 
     if args.n < 1:
         raise FaceganError(f"--n must be at least 1, not {args.n}")
-    generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
+    wants_age = args.age is not None or args.age_sweep
+    generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT, conditional=True if wants_age else None)
     generator = checkpoints.load_model_h5(generator_path)
     conditional = is_conditional(generator)
-    if (args.age is not None or args.age_sweep) and not conditional:
+    if wants_age and not conditional:
         raise FaceganError(f"{generator_path} is not age-conditional: --age and --age-sweep need a checkpoint "
                            "trained with `train.py --conditional`")
     if args.age is not None and not 0 <= args.age <= 120:
@@ -434,32 +435,38 @@ def _evaluate_aged(folder):
               f"same person {same.mean():.0%} aged, {kept.mean():.0%} reconstructed at the source age")
 
 
-def _conditional_run(checkpoint):
-    """The run folder of an age-conditional checkpoint: the given one, else the newest conditional run."""
+def _aging_folder(checkpoint):
+    """The folder of an age-conditional model: the given run (or flat folder of .h5 files), else the newest
+    conditional run, else the shipped one."""
     from facegan import checkpoints
 
     if checkpoint is None:
         checkpoint = checkpoints.newest_run(RUNS_ROOT, conditional=True)
+        if checkpoint is None and os.path.isfile(os.path.join(checkpoints.SHIPPED_AGING_DIR,
+                                                              checkpoints.GENERATOR_FILE)):
+            checkpoint = checkpoints.SHIPPED_AGING_DIR
         if checkpoint is None:
             raise FaceganError(f"no age-conditional run under {RUNS_ROOT}/: train one with "
                                "`python train.py --conditional --data FACES` (or pass --checkpoint RUN)")
-    if not os.path.isdir(checkpoint) or checkpoints.checkpoint_dir(checkpoint) is None:
-        raise FaceganError(f"{checkpoint}: not a run folder with a checkpoint")
+    if not os.path.isdir(checkpoint):
+        raise FaceganError(f"{checkpoint}: not a run folder, nor a folder with {checkpoints.GENERATOR_FILE}")
     return checkpoint
 
 
-def _load_conditional_pair(run_dir):
+def _load_conditional_pair(folder):
     from facegan import checkpoints
     from facegan.models import is_conditional
 
-    generator, discriminator, _state = checkpoints.load_models(run_dir)
+    generator_path = checkpoints.find_generator(folder)
+    generator = checkpoints.load_model_h5(generator_path)
     if not is_conditional(generator):
-        raise FaceganError(f"{run_dir} is not age-conditional: aging needs a run trained with --conditional")
-    return generator, discriminator
+        raise FaceganError(f"{folder} is not age-conditional: aging needs a run trained with --conditional")
+    return generator, checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
 
 
 def _train_encoder_arguments(parser):
-    parser.add_argument("--checkpoint", help="an age-conditional run folder (default: the newest one)")
+    parser.add_argument("--checkpoint", help="an age-conditional run folder (default: the newest one, else "
+                                             "the shipped checkpoints/aging-utkface-64)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps of 64 generated faces "
                                                                 "(default 3000)")
     parser.add_argument("--seed", type=int, default=0)
@@ -470,9 +477,10 @@ def _train_encoder(args):
 
     if args.steps < 1:
         raise FaceganError(f"--steps must be at least 1, not {args.steps}")
-    run_dir = _conditional_run(args.checkpoint)
+    run_dir = _aging_folder(args.checkpoint)
     generator, _discriminator = _load_conditional_pair(run_dir)
-    filters = checkpoints.read_config(run_dir).get("filters", 64)
+    config_path = os.path.join(run_dir, checkpoints.CONFIG_FILE)
+    filters = checkpoints.read_config(run_dir).get("filters", 64) if os.path.isfile(config_path) else 64
     encoder, losses = aging.train_latent_encoder(generator, filters, args.steps, seed=args.seed,
                                                  progress=_ProgressBar("training the latent encoder"))
     path = os.path.join(run_dir, aging.ENCODER_FILE)
@@ -496,8 +504,9 @@ def _age_arguments(parser):
     parser.add_argument("--keep-details", action="store_true",
                         help="add what aging changed, G(z, to) - G(z, from), to the photo itself instead of "
                              "showing the regenerated face: more of the person survives")
-    _projection_arguments(parser, checkpoint_help="an age-conditional run folder with its latent_encoder.h5 "
-                                                  "(default: the newest one)")
+    _projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
+                                                  "discriminator.h5 and latent_encoder.h5 (default: the newest "
+                                                  "conditional run, else the shipped checkpoints/aging-utkface-64)")
 
 
 AGING_BATCH = 64  # photos projected together: a folder goes through in batches
@@ -512,7 +521,7 @@ def _age(args):
         raise FaceganError(f"--to must be between 0 and 120, not {args.target_age:g}")
     if args.from_age is not None and not 0 <= args.from_age <= 120:
         raise FaceganError(f"--from-age must be between 0 and 120, not {args.from_age:g}")
-    run_dir = _conditional_run(args.checkpoint)
+    run_dir = _aging_folder(args.checkpoint)
     generator, discriminator = _load_conditional_pair(run_dir)
     encoder = aging.load_latent_encoder(run_dir)
     size = generator.output_shape[1]

@@ -1,5 +1,6 @@
 """Aging: the latent encoder learns z, `facegan age` runs end to end, and photos are aligned like UTKFace."""
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -47,6 +48,13 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditio
         if name != "no_age.png":
             assert Image.open(tmp_path / "aged" / f"{name}.png").size == (32, 32)
             assert Image.open(tmp_path / "aged" / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
+    flat = tmp_path / "shipped-layout"  # G, D and the encoder side by side, as checkpoints/aging-utkface-64
+    flat.mkdir()
+    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", aging.ENCODER_FILE):
+        shutil.copy(os.path.join(conditional_run, name), flat)
+    assert main(["age", photos, "--to", "70", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
+                 str(flat), *quick[:4]]) == 0
+    assert len(os.listdir(tmp_path / "flat")) == 2 * 2 + 1
     with open(tmp_path / "aged" / aging.AGES_FILE) as f:
         rows = f.read().splitlines()
     assert rows[0] == "file,from_age,to_age" and len(rows) == 3
