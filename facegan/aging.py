@@ -114,14 +114,25 @@ def _estimated_age(face):
         return None
 
 
-def age(generator, discriminator, encoder, faces, source_ages, target_age, **projection_settings):
-    """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1]."""
-    source = age_conditions(source_ages)
+def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=1.0, **projection_settings):
+    """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
+
+    `strength` scales the step from the source's age group to the target's: G is drawn at
+    c_source + strength x (c_target - c_source), so 1 is the target group itself, 0 the reconstruction, and 2
+    goes on past the target as far again (the one-hot groups enter G linearly, so this is well defined). It
+    exists because a generator may under-age: the shipped pair's faces drawn at 60 read 47."""
     first_guess = encoder.predict(np.asarray(faces, np.float32), verbose=0, batch_size=64)
-    projection = project(generator, discriminator, faces, conditions=source, initial_codes=first_guess,
-                         **projection_settings)
-    aged = draw(generator, projection.codes, age_conditions(np.full(len(faces), target_age)))
+    projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages),
+                         initial_codes=first_guess, **projection_settings)
+    aged = regenerate(generator, projection.codes, source_ages, target_age, strength)
     return projection.reconstructions, aged, projection.codes
+
+
+def regenerate(generator, codes, source_ages, target_age, strength=1.0):
+    """G(z, c_source + strength x (c_target - c_source)): the faces of `codes` at `target_age`."""
+    source = age_conditions(source_ages)
+    target = age_conditions(np.full(len(codes), target_age))
+    return draw(generator, codes, source + strength * (target - source))
 
 
 def keep_details(faces, reconstructions, aged):

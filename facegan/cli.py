@@ -504,6 +504,10 @@ def _age_arguments(parser):
     parser.add_argument("--keep-details", action="store_true",
                         help="add what aging changed, G(z, to) - G(z, from), to the photo itself instead of "
                              "showing the regenerated face: more of the person survives")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="how far to move the age condition, as a multiple of the step from the source age to "
+                             "--to: 1 (default) is --to itself, 2 goes past it as far again; for a generator that "
+                             "under-ages (see the README's aging table)")
     _projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
                                                   "discriminator.h5 and latent_encoder.h5 (default: the newest "
                                                   "conditional run, else the shipped checkpoints/aging-utkface-64)")
@@ -521,6 +525,8 @@ def _age(args):
         raise FaceganError(f"--to must be between 0 and 120, not {args.target_age:g}")
     if args.from_age is not None and not 0 <= args.from_age <= 120:
         raise FaceganError(f"--from-age must be between 0 and 120, not {args.from_age:g}")
+    if args.strength < 0:
+        raise FaceganError(f"--strength must be 0 or more, not {args.strength:g}")
     run_dir = _aging_folder(args.checkpoint)
     generator, discriminator = _load_conditional_pair(run_dir)
     encoder = aging.load_latent_encoder(run_dir)
@@ -545,7 +551,7 @@ def _age(args):
         chunk = slice(start, start + AGING_BATCH)
         originals = faces[chunk].astype(np.float32) / 127.5 - 1.0
         reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
-                                                 args.target_age, **settings)
+                                                 args.target_age, args.strength, **settings)
         if args.keep_details:
             aged = aging.keep_details(originals, reconstructions, aged)
         for name, original, reconstruction, face in zip(names[chunk], originals, reconstructions, aged):

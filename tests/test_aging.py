@@ -76,6 +76,7 @@ def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_p
 
 @pytest.mark.parametrize("arguments, message", [
     (["--to", "130"], "--to must be between 0 and 120"), (["--to", "60", "--from-age", "-3"], "--from-age"),
+    (["--to", "60", "--strength", "-1"], "--strength must be 0 or more"),
 ])
 def test_age_rejects_impossible_ages(conditional_run, tmp_path, arguments, message, capsys):
     assert main(["age", str(tmp_path), "--checkpoint", conditional_run, *arguments]) == 2
@@ -130,3 +131,27 @@ def test_keep_details_adds_only_what_aging_changed():
     inside = np.abs(faces) < 0.7
     np.testing.assert_allclose(result[inside], faces[inside] + 0.25, atol=1e-6)
     assert result.max() <= 1.0
+
+
+def test_strength_scales_the_step_of_the_age_condition():
+    import keras
+
+    from facegan.latent import draw
+    from facegan.models import age_conditions, build_conditional_discriminator, build_encoder
+
+    keras.utils.set_random_seed(0)
+    noise, condition = keras.Input((100,)), keras.Input((7,))  # a toy G on which the age shows plainly
+    pixels = keras.layers.Dense(32 * 32 * 3, activation="tanh")(keras.layers.Concatenate()([noise, condition]))
+    generator = keras.Model([noise, condition], keras.layers.Reshape((32, 32, 3))(pixels))
+    discriminator = build_conditional_discriminator(32, 4)
+    encoder = build_encoder(32, 4, outputs=100)
+    faces = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
+    source_ages = np.array([20.0, 25.0, 33.0])
+    source, target = age_conditions(source_ages), age_conditions(np.full(3, 60))
+    results = {strength: aging.age(generator, discriminator, encoder, faces, source_ages, 60, strength, steps=1)
+               for strength in (0.0, 1.0, 2.0)}
+    reconstructions, unchanged, _codes = results[0.0]
+    np.testing.assert_allclose(unchanged, reconstructions, atol=1e-5)
+    for strength, (_reconstructions, aged, codes) in results.items():
+        np.testing.assert_allclose(aged, draw(generator, codes, source + strength * (target - source)), atol=1e-5)
+    assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
