@@ -12,7 +12,7 @@ trained on), aged to --to through the same path as `facegan age --aligned`, it p
 - the time per photo, end to end (reading, encoder, projection, regeneration).
 `--keep-details` (the photo plus what aging changed) gets the same figures, and so does each of
 `--strengths 1 2 3` (`facegan age --strength`), on the same projections. A grid goes to --out (each strip:
-original | reconstruction | aged | aged with --keep-details), for the README.
+original | reconstruction | aged, at each strength | aged with --keep-details at the first), for the README.
 Needs the aging extra: pip install -e ".[aging]".
 """
 import argparse
@@ -99,8 +99,9 @@ def main():
               f"{np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
     rows = 8
-    strips = np.stack([originals[:rows], reconstructions[:rows], aged[:rows], detailed[:rows]], axis=1)
-    pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=8), args.out)
+    columns = [originals, reconstructions, *aged_by_strength.values(), detailed]
+    strips = np.stack([faces_in_column[:rows] for faces_in_column in columns], axis=1)
+    pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=2 * len(columns)), args.out)
     print(f"grid -> {args.out}")
 
 
