@@ -1,7 +1,8 @@
 """Run folders and crash-safe checkpoints.
 
 A run folder holds `config.json`, `history.csv`, `losses.png`, `samples/` and `checkpoint/`, which holds
-`generator.h5`, `discriminator.h5`, `optimizers.npz` (both Adam states) and `state.json` (epoch, step, RNG).
+`generator.h5`, `discriminator.h5`, `optimizers.npz` (both Adam states), `state.json` (epoch, step, RNG) and,
+with `train.py --ema`, `generator_ema.h5`.
 
 A checkpoint is written whole into `checkpoint.new/`, then swapped in by two renames, so a kill at any moment
 leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
@@ -20,6 +21,7 @@ from facegan import FaceganError
 CHECKPOINT = "checkpoint"
 GENERATOR_FILE = "generator.h5"
 DISCRIMINATOR_FILE = "discriminator.h5"
+EMA_GENERATOR_FILE = "generator_ema.h5"  # `train.py --ema`: the average of G that sampling prefers
 OPTIMIZERS_FILE = "optimizers.npz"
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.json"
@@ -60,15 +62,16 @@ def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
         variable.assign(value)
 
 
-def save_checkpoint(run_dir, trainer, state):
-    """Writes every model of `trainer` (a DCGAN or a VAE), its optimizer states and `state` (a JSON-able dict)
-    as one all-or-nothing checkpoint."""
+def save_checkpoint(run_dir, trainer, state, extra_models=None):
+    """Writes every model of `trainer` (a DCGAN or a VAE) and of `extra_models` ({file name: model}), the
+    trainer's optimizer states and `state` (a JSON-able dict) as one all-or-nothing checkpoint."""
     final = os.path.join(run_dir, CHECKPOINT)
     new, old = final + ".new", final + ".old"
     shutil.rmtree(new, ignore_errors=True)
     os.makedirs(new)
-    for name, model in trainer.models.items():
-        save_model_h5(model, os.path.join(new, f"{name}.h5"))
+    for file_name, model in {**{f"{name}.h5": model for name, model in trainer.models.items()},
+                             **(extra_models or {})}.items():
+        save_model_h5(model, os.path.join(new, file_name))
     np.savez(os.path.join(new, OPTIMIZERS_FILE),
              **{key: value for name, (optimizer, _weights) in trainer.optimizers.items()
                 for key, value in _optimizer_arrays(name, optimizer).items()})
@@ -161,8 +164,9 @@ def newest_run(root="checkpoints", conditional=None):
 
 
 def find_generator(checkpoint=None, root="checkpoints", conditional=None):
-    """Path of the generator.h5 to sample from: the given file or folder, else the newest run (of the kind
-    `conditional` asks for, if it asks), else the shipped model of that kind."""
+    """Path of the generator to sample from (in a folder, generator_ema.h5 before generator.h5): the given file
+    or folder, else the newest run (of the kind `conditional` asks for, if it asks), else the shipped model of
+    that kind."""
     if checkpoint is None:
         checkpoint = newest_run(root, conditional)
         shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
@@ -176,8 +180,9 @@ def find_generator(checkpoint=None, root="checkpoints", conditional=None):
     if not os.path.isdir(checkpoint):
         raise FaceganError(f"{checkpoint}: no such checkpoint file or run folder")
     for candidate in (checkpoint_dir(checkpoint), checkpoint):
-        if candidate and os.path.isfile(os.path.join(candidate, GENERATOR_FILE)):
-            return os.path.join(candidate, GENERATOR_FILE)
+        for name in (EMA_GENERATOR_FILE, GENERATOR_FILE):  # a run trained with --ema samples from the average
+            if candidate and os.path.isfile(os.path.join(candidate, name)):
+                return os.path.join(candidate, name)
     raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
 
 

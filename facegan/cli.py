@@ -44,6 +44,10 @@ def _train_arguments(parser):
                         help="stabiliser: D trains on the real and the fake half of its batch apart, as the "
                              "original DCGAN code (default: one mixed batch)")
     parser.add_argument("--generator-steps", type=int, help="stabiliser: G steps per D step (default 1)")
+    parser.add_argument("--ema", type=float, metavar="DECAY",
+                        help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
+                             "generator_ema.h5 and used for samples and generate.py; training is unchanged "
+                             "(default 0: none)")
     parser.add_argument("--init-from", metavar="FOLDER",
                         help="start from the generator.h5 and discriminator.h5 in FOLDER (a run's checkpoint/ or "
                              "checkpoints/dcgan-utkface-64) with fresh optimizers; a plain pair can start the "

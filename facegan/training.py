@@ -32,6 +32,8 @@ DEFAULTS = {
     "real_label": 1.0,
     "separate_batches": False,
     "generator_steps": 1,
+    # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
+    "ema": 0.0,
 }
 MODELS = ("dcgan", "vae")
 HISTORY_FILE = "history.csv"
@@ -64,9 +66,28 @@ def check_config(config):
         raise FaceganError("--eval-every scores GAN samples; a VAE run is compared in bench/facemath.py instead")
     if not 0.5 < config["real_label"] <= 1 or config["generator_steps"] < 1:
         raise FaceganError("--real-label must be in (0.5, 1] and --generator-steps at least 1")
+    if not 0 <= config["ema"] < 1 or (config["ema"] and config["model"] != "dcgan"):
+        raise FaceganError(f"--ema must be in [0, 1) (0.999 is usual; 0 is off) and goes with GAN runs only, "
+                           f"not {config['ema']} with --model {config['model']}")
     if config["init_from"] is not None:
         if config["model"] != "dcgan":
             raise FaceganError("--init-from starts a GAN pair from saved weights; it does not go with --model vae")
+
+
+class GeneratorAverage:
+    """An exponential moving average of G's weights, BN moving statistics included, folded in after every step
+    (Yazici et al., 2019): a GAN's G circles around good solutions, and the average sits nearer them than any
+    single step. Training never sees it: D and G learn exactly as without it. Saved as `generator_ema.h5`,
+    and what samples, `--eval-every` and generate.py use when a run keeps one."""
+
+    def __init__(self, generator, decay, saved_path=None):
+        self.decay = decay
+        self.model = keras.models.clone_model(generator)
+        self.model.set_weights((checkpoints.load_model_h5(saved_path) if saved_path else generator).get_weights())
+
+    def update(self, generator):
+        for average, current in zip(self.model.weights, generator.weights):
+            average.assign(self.decay * average + (1.0 - self.decay) * current)
 
 
 class _StopRequest:
@@ -138,7 +159,8 @@ def train(config, run_dir, resume=False, log=print):
 
     keras.utils.set_random_seed(config["seed"])
     trainer, state = _trainer(config, run_dir, resume)
-    generator = trainer.generator
+    average = _generator_average(config, run_dir, resume, trainer.generator)
+    sampled = average.model if average else trainer.generator  # what the grids and --eval-every judge
     rng = np.random.default_rng(config["seed"])
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
@@ -148,7 +170,8 @@ def train(config, run_dir, resume=False, log=print):
 
     def save(epoch, step):
         _write_rows(run_dir, HISTORY_FILE, history)
-        checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state})
+        checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state},
+                                    {checkpoints.EMA_GENERATOR_FILE: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
         f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}")
@@ -167,6 +190,8 @@ def train(config, run_dir, resume=False, log=print):
                     metrics = trainer.train_step(real_batch, rng, age_conditions(faces.ages[batch_indices]))
                 else:
                     metrics = trainer.train_step(real_batch, rng)
+                if average:
+                    average.update(trainer.generator)
                 images_per_second = batch_size / (time.perf_counter() - started)
                 history.append({"epoch": epoch + 1, "step": epoch * steps_per_epoch + step + 1, **metrics,
                                 "images_per_second": images_per_second})
@@ -175,11 +200,11 @@ def train(config, run_dir, resume=False, log=print):
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
                     raise KeyboardInterrupt
-            grid = pictures.grid(generator.predict_on_batch(sample_input), columns=sample_columns)
+            grid = pictures.grid(sampled.predict_on_batch(sample_input), columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
-                scores = evaluate.score(generator, config["data"], config["eval_n"])
+                scores = evaluate.score(sampled, config["data"], config["eval_n"])
                 quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,
                                 "fid": scores["fid"], "kid": scores["kid"]})
                 _write_rows(run_dir, QUALITY_FILE, quality)
@@ -207,7 +232,7 @@ def _trainer(config, run_dir, resume):
             checkpoints.start_from(generator, os.path.join(config["init_from"], checkpoints.GENERATOR_FILE))
             checkpoints.start_from(other, os.path.join(config["init_from"], checkpoints.DISCRIMINATOR_FILE))
         state = {"epoch": 0, "step": 0, "rng": None}
-        checkpoints.write_config(run_dir, config)
+    checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
     if config["model"] == "dcgan":
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
                         config["separate_batches"], config["generator_steps"])
@@ -216,6 +241,15 @@ def _trainer(config, run_dir, resume):
     if resume:
         checkpoints.restore_optimizers(run_dir, trainer)
     return trainer, state
+
+
+def _generator_average(config, run_dir, resume, generator):
+    """The run's GeneratorAverage (`--ema`), or None: on --resume the saved one, else (also when --ema is new to
+    the run) a copy of G to start from."""
+    if not config["ema"]:
+        return None
+    saved = resume and os.path.join(checkpoints.checkpoint_dir(run_dir), checkpoints.EMA_GENERATOR_FILE)
+    return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
 
 
 def _sample_input(trainer, seed):

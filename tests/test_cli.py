@@ -43,6 +43,8 @@ def our_error(stderr):
     (["--data", "/no/such/folder"], "/no/such/folder: no such folder"),
     (["--real-label", "0.3"], "--real-label must be in (0.5, 1]"),
     (["--generator-steps", "0"], "--generator-steps at least 1"),
+    (["--ema", "1"], "--ema must be in [0, 1)"),
+    (["--ema", "0.999", "--model", "vae"], "goes with GAN runs only"),
 ])
 def test_nonsense_arguments_are_one_line_errors(arguments, message, tmp_path, capsys):
     from conftest import write_faces

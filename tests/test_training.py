@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from facegan import checkpoints, training
+from facegan.models import build_generator
 
 from conftest import REPO, TINY
 
@@ -138,3 +139,51 @@ def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(fac
     assert main(["train", "--data", face_folder, "--init-from", str(tmp_path / "nowhere"),
                  "--out", str(tmp_path / "other")]) == 2
     assert main(["train", "--resume", "--out", source, "--init-from", saved]) == 2
+
+
+def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(face_folder, tmp_path):
+    plain, averaged = str(tmp_path / "plain"), str(tmp_path / "averaged")
+    training.train(config(face_folder, epochs=1), plain)
+    training.train(config(face_folder, epochs=1, ema=0.5), averaged)
+    for a, b in zip(generator_weights(plain), generator_weights(averaged)):
+        np.testing.assert_array_equal(a, b)  # G and D learn exactly as without the average
+    saved = checkpoints.checkpoint_dir(averaged)
+    average = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    assert checkpoints.find_generator(averaged) == os.path.join(saved, checkpoints.EMA_GENERATOR_FILE)
+    assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
+
+
+def test_the_average_folds_in_each_step_with_its_decay(face_folder):
+    generator = build_generator(32, 4)
+    start = [w.numpy() for w in generator.weights]
+    average = training.GeneratorAverage(generator, 0.75)
+    generator.set_weights([w + 1.0 for w in start])
+    average.update(generator)
+    average.update(generator)
+    for begun, folded in zip(start, average.model.weights):
+        np.testing.assert_allclose(folded.numpy(), begun + 1 - 0.75**2, rtol=1e-6, atol=1e-6)
+
+
+def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, epochs=2, ema=0.9), straight)
+    training.train(config(face_folder, epochs=1, ema=0.9), stopped)
+    training.train(config(face_folder, epochs=2, ema=0.9), stopped, resume=True)
+    averages = [checkpoints.load_model_h5(checkpoints.find_generator(run)) for run in (straight, stopped)]
+    for a, b in zip(*(model.weights for model in averages)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_setting_added_on_resume_stays_for_the_next_resume(face_folder, tmp_path):
+    from facegan.cli import main
+
+    run = str(tmp_path / "run")
+    tiny = ["--image-size", "32", "--filters", "4", "--batch-size", "8"]
+    assert main(["train", "--data", face_folder, "--out", run, "--epochs", "1", *tiny]) == 0
+    assert main(["train", "--resume", "--out", run, "--epochs", "2", "--ema", "0.9"]) == 0
+    assert checkpoints.read_config(run)["ema"] == 0.9
+    after_two = [w.numpy() for w in checkpoints.load_model_h5(checkpoints.find_generator(run)).weights]
+    assert main(["train", "--resume", "--out", run, "--epochs", "3"]) == 0
+    after_three = checkpoints.load_model_h5(checkpoints.find_generator(run)).weights
+    assert checkpoints.find_generator(run).endswith(checkpoints.EMA_GENERATOR_FILE)
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(after_two, after_three))
