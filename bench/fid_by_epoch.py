@@ -69,7 +69,7 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure, axis = plt.subplots(figsize=(9, 3.5))
     for label, start, scores in curves:
         axis.plot([start + epoch for epoch in scores], [float(row["fid"]) for row in scores.values()], "o-",
                   label=label)
@@ -78,7 +78,7 @@ def main():
     axis.set_xlabel("epoch")
     axis.set_ylabel(f"FID, n={args.n}")
     axis.set_ylim(bottom=0)
-    axis.legend()
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the curves, not on them
     figure.tight_layout()
     figure.savefig(args.out, dpi=100)
     print(f"plot -> {args.out}")
