@@ -59,7 +59,8 @@ def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
         raise FaceganError(f"{prefix} optimizer state has {len(saved)} arrays, the model needs "
                            f"{len(optimizer.variables)}: the checkpoint belongs to another model")
     for variable, value in zip(optimizer.variables, saved):
-        variable.assign(value)
+        if variable.name != "learning_rate":  # the run's --lr, which a --resume may have changed
+            variable.assign(value)
 
 
 def save_checkpoint(run_dir, trainer, state, extra_models=None):

@@ -40,6 +40,16 @@ def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
         assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(original.variables, loaded.variables))
 
 
+def test_restored_optimizers_keep_the_learning_rate_they_were_compiled_with(gan, tmp_path):
+    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 1, "rng": None})
+    generator, discriminator, _state = checkpoints.load_models(str(tmp_path))
+    restored = DCGAN(generator, discriminator, learning_rate=5e-5)
+    checkpoints.restore_optimizers(str(tmp_path), restored)
+    for optimizer in (restored.discriminator.optimizer, restored.d_on_g.optimizer):
+        assert int(optimizer.iterations.numpy()) == 1
+        assert float(optimizer.learning_rate.numpy()) == pytest.approx(5e-5)
+
+
 def test_a_crash_while_writing_leaves_the_previous_checkpoint(gan, tmp_path, monkeypatch):
     run = str(tmp_path)
     checkpoints.save_checkpoint(run, gan, {"epoch": 1, "step": 0, "rng": None})
