@@ -44,6 +44,9 @@ def _train_arguments(parser):
                         help="stabiliser: D trains on the real and the fake half of its batch apart, as the "
                              "original DCGAN code (default: one mixed batch)")
     parser.add_argument("--generator-steps", type=int, help="stabiliser: G steps per D step (default 1)")
+    parser.add_argument("--mismatched-ages", action="store_true", default=None,
+                        help="--conditional only: D also learns real faces under wrong age groups as fake "
+                             "(the matching-aware D of GAN-CLS), to strengthen the age condition (default: off)")
     parser.add_argument("--ema", type=float, metavar="DECAY",
                         help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
                              "generator_ema.h5 and used for samples and generate.py; training is unchanged "

@@ -31,7 +31,12 @@ The classic stabilisers are options, all off by default (the recipe above is the
 
 The conditional pair of the aging issue, G(z, c) and D(x, c), goes through the very same steps: the real
 batch comes with its conditions, fakes get the batch's conditions shuffled (so they follow the data's
-distribution of ages, independently of the real images), and the stack feeds c to both models.
+distribution of ages, independently of the real images), and the stack feeds c to both models. One option
+is its own, off by default:
+  - `mismatched_ages=True`: the matching-aware discriminator of Reed et al. (2016, GAN-CLS): D also sees the
+    real batch under wrong age groups (each drawn uniformly from the other groups), labelled 0, so it must
+    judge "a real face of *this* age", not only "a real face"; G is then pushed towards the asked-for age.
+    The mismatched reals join the fakes' side of D's batch (and so its reported D(G(z))).
 """
 import keras
 import numpy as np
@@ -64,11 +69,14 @@ class DCGAN:
     """A generator and a discriminator, compiled for the classic recipe; `train_step` is one iteration."""
 
     def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
-                 separate_batches=False, generator_steps=1):
+                 separate_batches=False, generator_steps=1, mismatched_ages=False):
         self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
         self.generator = generator
         self.discriminator = discriminator
         self.conditional = is_conditional(generator)
+        if mismatched_ages and not self.conditional:
+            raise ValueError("mismatched ages need the conditional pair")
+        self.mismatched_ages = mismatched_ages
         self.noise_dim = generator.inputs[0].shape[-1]
         discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                               loss="binary_crossentropy", metrics=[real_score, fake_score])
@@ -109,11 +117,13 @@ class DCGAN:
         fake_batch = self.fakes_for_discriminator(self.noise(rng, batch_size), fake_conditions)
         real_labels = np.full((batch_size, 1), self.real_label, np.float32)
         fake_labels = np.zeros((batch_size, 1), np.float32)
+        negatives = [(fake_batch, fake_conditions, fake_labels)]
+        if self.mismatched_ages:
+            negatives.append((real_batch, _other_age_groups(real_conditions, rng), fake_labels))
         if self.separate_batches:
-            parts = [(real_batch, real_conditions, real_labels), (fake_batch, fake_conditions, fake_labels)]
+            parts = [(real_batch, real_conditions, real_labels), _joined(negatives)]
         else:
-            conditions = None if real_conditions is None else np.concatenate([real_conditions, fake_conditions])
-            parts = [(np.concatenate([real_batch, fake_batch]), conditions, np.concatenate([real_labels, fake_labels]))]
+            parts = [_joined([(real_batch, real_conditions, real_labels)] + negatives)]
         self.discriminator.trainable = True
         results = [self.discriminator.train_on_batch([images, conditions] if self.conditional else images,
                                                      labels, return_dict=True)
@@ -142,6 +152,20 @@ class DCGAN:
         return {"d_loss": float(discriminator_result["loss"]), "g_loss": float(generator_loss),
                 "D(x)": float(discriminator_result["real_score"]),
                 "D(G(z))": float(discriminator_result["fake_score"])}
+
+
+def _joined(parts):
+    """(images, conditions, labels) parts as one batch."""
+    images, conditions, labels = zip(*parts)
+    return (np.concatenate(images), None if conditions[0] is None else np.concatenate(conditions),
+            np.concatenate(labels))
+
+
+def _other_age_groups(conditions, rng):
+    """For each one-hot row, another group, uniformly among the rest."""
+    groups = conditions.shape[1]
+    others = (np.argmax(conditions, axis=1) + rng.integers(1, groups, len(conditions))) % groups
+    return np.eye(groups, dtype=conditions.dtype)[others]
 
 
 def _stack(generator, discriminator):

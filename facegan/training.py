@@ -32,6 +32,7 @@ DEFAULTS = {
     "real_label": 1.0,
     "separate_batches": False,
     "generator_steps": 1,
+    "mismatched_ages": False,  # conditional runs only
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
     "ema": 0.0,
 }
@@ -69,6 +70,8 @@ def check_config(config):
     if not 0 <= config["ema"] < 1 or (config["ema"] and config["model"] != "dcgan"):
         raise FaceganError(f"--ema must be in [0, 1) (0.999 is usual; 0 is off) and goes with GAN runs only, "
                            f"not {config['ema']} with --model {config['model']}")
+    if config["mismatched_ages"] and not config["conditional"]:
+        raise FaceganError("--mismatched-ages teaches D the age groups; it goes with --conditional")
     if config["init_from"] is not None:
         if config["model"] != "dcgan":
             raise FaceganError("--init-from starts a GAN pair from saved weights; it does not go with --model vae")
@@ -235,7 +238,7 @@ def _trainer(config, run_dir, resume):
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
     if config["model"] == "dcgan":
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
-                        config["separate_batches"], config["generator_steps"])
+                        config["separate_batches"], config["generator_steps"], config["mismatched_ages"])
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:

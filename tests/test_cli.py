@@ -45,6 +45,7 @@ def our_error(stderr):
     (["--generator-steps", "0"], "--generator-steps at least 1"),
     (["--ema", "1"], "--ema must be in [0, 1)"),
     (["--ema", "0.999", "--model", "vae"], "goes with GAN runs only"),
+    (["--mismatched-ages"], "--mismatched-ages teaches D the age groups; it goes with --conditional"),
 ])
 def test_nonsense_arguments_are_one_line_errors(arguments, message, tmp_path, capsys):
     from conftest import write_faces

@@ -147,3 +147,34 @@ def test_the_stabilisers_do_what_they_say_and_keep_each_half_step_to_its_own_mod
     result = gan.train_step(real_batch, rng)
     assert len(calls["d_on_g"]) == 2 and all(np.all(labels == 1) for _, labels in calls["d_on_g"])
     assert 0 < result["D(x)"] < 1 and 0 < result["D(G(z))"] < 1 and gan.discriminator.trainable
+
+
+def test_mismatched_ages_show_d_the_real_batch_under_other_groups_as_fake(real_batch):
+    keras.utils.set_random_seed(1)
+    gan = DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY), mismatched_ages=True)
+    calls = []
+    original = gan.discriminator.train_on_batch
+
+    def spy(inputs, labels, **options):
+        calls.append(([np.array(part) for part in inputs], np.array(labels)))
+        return original(inputs, labels, **options)
+    gan.discriminator.train_on_batch = spy
+    real_conditions = age_conditions(np.linspace(5, 90, BATCH))
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
+        gan.train_step(real_batch, rng, real_conditions)
+        assert all(changed(discriminator_before, gan.discriminator)) and all(changed(generator_before, gan.generator))
+    (images, conditions), labels = calls[-1]
+    assert len(calls) == 2 and len(images) == 3 * BATCH, "one mixed batch: real, fakes, mismatched reals"
+    np.testing.assert_array_equal(images[:BATCH], real_batch)
+    np.testing.assert_array_equal(conditions[:BATCH], real_conditions)
+    np.testing.assert_array_equal(images[2 * BATCH:], real_batch)
+    mismatched = conditions[2 * BATCH:]
+    assert np.all(mismatched.sum(axis=1) == 1) and not np.any(mismatched.argmax(1) == real_conditions.argmax(1))
+    np.testing.assert_array_equal(labels.ravel(), [1] * BATCH + [0] * 2 * BATCH)
+
+
+def test_mismatched_ages_need_the_conditional_pair():
+    with pytest.raises(ValueError, match="conditional"):
+        DCGAN(build_generator(**TINY), build_discriminator(**TINY), mismatched_ages=True)
