@@ -10,9 +10,10 @@ trained on), aged to --to through the same path as `facegan age --aligned`, it p
   original (distance under 0.6), and the median distances;
 - what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
 - the time per photo, end to end (reading, encoder, projection, regeneration).
-`--keep-details` (the photo plus what aging changed) gets the same figures, and so does each of
-`--strengths 1 2 3` (`facegan age --strength`), on the same projections. A grid goes to --out (each strip:
-original | reconstruction | aged, at each strength | aged with --keep-details at the first), for the README.
+`facegan age`'s default output (the photo plus what aging changed) and its `--regenerate` output (the
+generator's own face at the target age) get these figures at each of `--strengths 1 2 3` (`facegan age
+--strength`), on the same projections. A grid goes to --out (each strip: original | reconstruction | aged, as
+`facegan age --to 60` shows it | as `--regenerate` does, each at its default strength), for the README.
 Needs the aging extra: pip install -e ".[aging]".
 """
 import argparse
@@ -51,8 +52,9 @@ def main():
     parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
     parser.add_argument("--to", type=float, default=60, dest="target_age")
     parser.add_argument("--steps", type=int, default=300, help="projection steps per face")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[1.0],
-                        help="`facegan age --strength` values to compare on the same projections (default 1)")
+    parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
+                        help="`facegan age --strength` values to compare on the same projections (default: "
+                             "the default's)")
     parser.add_argument("--out", default="docs/aging.png")
     args = parser.parse_args()
 
@@ -63,15 +65,14 @@ def main():
     started = time.perf_counter()
     faces, source_ages, _files = aging.read_photos(young, size, aligned=True)
     originals = faces.astype(np.float32) / 127.5 - 1.0
-    reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
-                                            args.target_age, args.strengths[0], steps=args.steps)
+    reconstructions, detailed, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
+                                                 args.target_age, steps=args.steps)
     seconds_per_photo = (time.perf_counter() - started) / len(faces)
-    aged_by_strength = {strength: aging.regenerate(generator, codes, source_ages, args.target_age, strength)
-                        for strength in args.strengths[1:]}
-    aged_by_strength = {args.strengths[0]: aged, **aged_by_strength}
+    regenerated_by_strength = {strength: aging.regenerate_at(generator, codes, source_ages, args.target_age, strength)
+                               for strength in {*args.strengths, aging.REGENERATED_STRENGTH}}
     detailed_by_strength = {strength: aging.keep_details(originals, reconstructions, faces_at_target)
-                            for strength, faces_at_target in aged_by_strength.items()}
-    detailed = detailed_by_strength[args.strengths[0]]
+                            for strength, faces_at_target in regenerated_by_strength.items()}
+    regenerated = regenerated_by_strength[aging.REGENERATED_STRENGTH]
 
     old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
     real_old = np.stack([read_face(file, size) for file in old_files]).astype(np.float32) / 127.5 - 1.0
@@ -81,8 +82,9 @@ def main():
     print(f"  {'originals':<22} {summary(evaluate.estimate_ages(originals))}")
     print(f"  {'reconstructions':<22} {summary(evaluate.estimate_ages(reconstructions))}")
     for strength in args.strengths:
-        print(f"  {f'aged, strength {strength:g}':<22} {summary(evaluate.estimate_ages(aged_by_strength[strength]))}")
-        print(f"  {'  + --keep-details':<22} {summary(evaluate.estimate_ages(detailed_by_strength[strength]))}")
+        aged = detailed_by_strength[strength]
+        print(f"  {f'aged, strength {strength:g}':<22} {summary(evaluate.estimate_ages(aged))}")
+        print(f"  {'  --regenerate':<22} {summary(evaluate.estimate_ages(regenerated_by_strength[strength]))}")
     real_label = f"real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})"
     print(f"  {real_label:<22} {summary(evaluate.estimate_ages(real_old))}")
     for target, estimates in evaluate.conditional_ages(generator, (25, args.target_age)).items():
@@ -91,15 +93,15 @@ def main():
     print(f"same person (dlib embedding distance to the original under {threshold}):")
     judged = [("reconstructions", reconstructions)]
     for strength in args.strengths:
-        judged += [(f"aged, strength {strength:g}", aged_by_strength[strength]),
-                   ("  + --keep-details", detailed_by_strength[strength])]
+        judged += [(f"aged, strength {strength:g}", detailed_by_strength[strength]),
+                   ("  --regenerate", regenerated_by_strength[strength])]
     for name, others in judged:
         distances = evaluate.identity_distances(originals, others)
         print(f"  {name:<22} {np.mean(distances < threshold):4.0%} of faces, median distance "
               f"{np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
     rows = 8
-    columns = [originals, reconstructions, *aged_by_strength.values(), detailed]
+    columns = [originals, reconstructions, detailed, regenerated]
     strips = np.stack([faces_in_column[:rows] for faces_in_column in columns], axis=1)
     pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=2 * len(columns)), args.out)
     print(f"grid -> {args.out}")

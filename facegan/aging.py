@@ -5,7 +5,8 @@ at the target age.
      gives a first z in one forward pass;
   2. optimisation: z is refined so that G(z, source age) reproduces the photo: pixel loss + lambda x D's
      perceptual loss (facegan.latent.project, with E's z as the first start and the age held fixed);
-  3. the same z at the target age is the aged face.
+  3. the same z at the target age is the aged face. By default what that changed is added to the photo itself
+     (`keep_details`); Age-cGAN's own output, the regenerated face, is the `regenerate` option.
 The encoder lives beside the run's checkpoint as `latent_encoder.h5` (a plain Keras model).
 """
 import os
@@ -21,6 +22,10 @@ ENCODER_FILE = "latent_encoder.h5"
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` writes DIR/ages.csv: file,from_age,to_age
 ENCODER_STEPS = 3000
 ENCODER_BATCH = 64
+# The default strengths, calibrated on the shipped pair with bench/aging.py (64 held-out 18-35-year-olds aged
+# to 60): at these, the aged faces read to the outside age estimator like real 55-65-year-olds.
+DETAILED_STRENGTH = 1.75
+REGENERATED_STRENGTH = 1.25
 
 
 def train_latent_encoder(generator, filters=64, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, seed=0,
@@ -114,22 +119,30 @@ def _estimated_age(face):
         return None
 
 
-def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=1.0, **projection_settings):
+def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=None, regenerate=False,
+        **projection_settings):
     """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
 
-    `strength` scales the step from the source's age group to the target's: G is drawn at
-    c_source + strength x (c_target - c_source), so 1 is the target group itself, 0 the reconstruction, and 2
-    goes on past the target as far again (the one-hot groups enter G linearly, so this is well defined). It
-    exists because a generator may under-age: the shipped pair's faces drawn at 60 read 47."""
+    The aged face is the photo plus what aging changed (`keep_details`), or with `regenerate` the generator's
+    own face at the target age, as Age-cGAN shows it: the generator redraws few real faces as themselves, so
+    the photo's own detail keeps far more of the person (README, "How well it ages"). `strength` scales the
+    step from the source's age group to the target's (see `regenerate_at`); None takes the calibrated
+    default of each way."""
+    if strength is None:
+        strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
     first_guess = encoder.predict(np.asarray(faces, np.float32), verbose=0, batch_size=64)
     projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages),
                          initial_codes=first_guess, **projection_settings)
-    aged = regenerate(generator, projection.codes, source_ages, target_age, strength)
+    aged = regenerate_at(generator, projection.codes, source_ages, target_age, strength)
+    if not regenerate:
+        aged = keep_details(faces, projection.reconstructions, aged)
     return projection.reconstructions, aged, projection.codes
 
 
-def regenerate(generator, codes, source_ages, target_age, strength=1.0):
-    """G(z, c_source + strength x (c_target - c_source)): the faces of `codes` at `target_age`."""
+def regenerate_at(generator, codes, source_ages, target_age, strength=1.0):
+    """G(z, c_source + strength x (c_target - c_source)): the faces of `codes` at `target_age`. 1 is the target
+    group itself, 0 the reconstruction, 2 goes on past the target as far again (the one-hot groups enter G
+    linearly, so this is well defined); more than 1 makes up for a generator that under-ages."""
     source = age_conditions(source_ages)
     target = age_conditions(np.full(len(codes), target_age))
     return draw(generator, codes, source + strength * (target - source))
@@ -137,7 +150,7 @@ def regenerate(generator, codes, source_ages, target_age, strength=1.0):
 
 def keep_details(faces, reconstructions, aged):
     """The photo plus what aging changed, G(z, target) - G(z, source): the photo's own detail (and so its
-    identity) survives where the generator cannot draw it; an option beside Age-cGAN's plain regeneration."""
+    identity) survives where the generator cannot draw it."""
     return np.clip(np.asarray(faces) + (np.asarray(aged) - np.asarray(reconstructions)), -1.0, 1.0)
 
 

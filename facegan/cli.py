@@ -508,13 +508,13 @@ def _age_arguments(parser):
                         help="the photos are already aligned face crops (as UTKFace's): skip face detection")
     parser.add_argument("--out", default="aged", help="folder for NAME.png (the aged face) and NAME.strip.png "
                                                       "(before | reconstruction | after) (default aged/)")
-    parser.add_argument("--keep-details", action="store_true",
-                        help="add what aging changed, G(z, to) - G(z, from), to the photo itself instead of "
-                             "showing the regenerated face: more of the person survives")
-    parser.add_argument("--strength", type=float, default=1.0,
+    parser.add_argument("--regenerate", action="store_true",
+                        help="show the generator's own face at --to, as Age-cGAN does (default: the photo plus "
+                             "what aging changed, G(z, to) - G(z, from), which keeps far more of the person)")
+    parser.add_argument("--strength", type=float,
                         help="how far to move the age condition, as a multiple of the step from the source age to "
-                             "--to: 1 (default) is --to itself, 2 goes past it as far again; for a generator that "
-                             "under-ages (see the README's aging table)")
+                             "--to: 1 is --to itself, 2 goes past it as far again (default: 1.75, with "
+                             "--regenerate 1.25: calibrated so that the shipped pair's faces aged to 60 look 60)")
     _projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
                                                   "discriminator.h5 and latent_encoder.h5 (default: the newest "
                                                   "conditional run, else the shipped checkpoints/aging-utkface-64)")
@@ -532,7 +532,7 @@ def _age(args):
         raise FaceganError(f"--to must be between 0 and 120, not {args.target_age:g}")
     if args.from_age is not None and not 0 <= args.from_age <= 120:
         raise FaceganError(f"--from-age must be between 0 and 120, not {args.from_age:g}")
-    if args.strength < 0:
+    if args.strength is not None and args.strength < 0:
         raise FaceganError(f"--strength must be 0 or more, not {args.strength:g}")
     run_dir = _aging_folder(args.checkpoint)
     generator, discriminator = _load_conditional_pair(run_dir)
@@ -558,9 +558,7 @@ def _age(args):
         chunk = slice(start, start + AGING_BATCH)
         originals = faces[chunk].astype(np.float32) / 127.5 - 1.0
         reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
-                                                 args.target_age, args.strength, **settings)
-        if args.keep_details:
-            aged = aging.keep_details(originals, reconstructions, aged)
+                                                 args.target_age, args.strength, args.regenerate, **settings)
         for name, original, reconstruction, face in zip(names[chunk], originals, reconstructions, aged):
             pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
             pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),

@@ -52,9 +52,13 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditio
     flat.mkdir()
     for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", aging.ENCODER_FILE):
         shutil.copy(os.path.join(conditional_run, name), flat)
-    assert main(["age", photos, "--to", "70", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
-                 str(flat), *quick[:4]]) == 0
+    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
+                 str(flat), "--regenerate", *quick[:4]]) == 0
     assert len(os.listdir(tmp_path / "flat")) == 2 * 2 + 1
+    strip = sorted(name for name in os.listdir(tmp_path / "flat") if name.endswith(".strip.png"))[0]
+    detailed, regenerated = (np.asarray(Image.open(tmp_path / folder / strip), np.int16) for folder in ("aged", "flat"))
+    np.testing.assert_array_equal(detailed[:, :2 * 34 + 2], regenerated[:, :2 * 34 + 2])  # photo, reconstruction
+    assert np.abs(detailed[:, 2 * 34 + 2:] - regenerated[:, 2 * 34 + 2:]).mean() > 5, "--regenerate shows G's face"
     with open(tmp_path / "aged" / aging.AGES_FILE) as f:
         rows = f.read().splitlines()
     assert rows[0] == "file,from_age,to_age" and len(rows) == 3
@@ -133,7 +137,7 @@ def test_keep_details_adds_only_what_aging_changed():
     assert result.max() <= 1.0
 
 
-def test_strength_scales_the_step_of_the_age_condition():
+def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_details_by_default():
     import keras
 
     from facegan.latent import draw
@@ -148,10 +152,28 @@ def test_strength_scales_the_step_of_the_age_condition():
     faces = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
     source_ages = np.array([20.0, 25.0, 33.0])
     source, target = age_conditions(source_ages), age_conditions(np.full(3, 60))
-    results = {strength: aging.age(generator, discriminator, encoder, faces, source_ages, 60, strength, steps=1)
-               for strength in (0.0, 1.0, 2.0)}
+
+    def at(strength, codes):
+        return draw(generator, codes, source + strength * (target - source))
+
+    results = {strength: aging.age(generator, discriminator, encoder, faces, source_ages, 60, strength,
+                                   regenerate=True, steps=1)
+               for strength in (0.0, 1.0, 2.0, None)}
     reconstructions, unchanged, _codes = results[0.0]
     np.testing.assert_allclose(unchanged, reconstructions, atol=1e-5)
     for strength, (_reconstructions, aged, codes) in results.items():
-        np.testing.assert_allclose(aged, draw(generator, codes, source + strength * (target - source)), atol=1e-5)
+        expected = aging.REGENERATED_STRENGTH if strength is None else strength
+        np.testing.assert_allclose(aged, at(expected, codes), atol=1e-5)
     assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
+    reconstructions, aged, codes = aging.age(generator, discriminator, encoder, faces, source_ages, 60, steps=1)
+    np.testing.assert_allclose(aged, aging.keep_details(faces, reconstructions,
+                                                        at(aging.DETAILED_STRENGTH, codes)), atol=1e-5)
+    assert np.abs(aged - at(aging.DETAILED_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
+
+
+def test_the_age_help_states_the_default_strengths(capsys):
+    with pytest.raises(SystemExit):
+        main(["age", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (f"default: {aging.DETAILED_STRENGTH:g}, with --regenerate {aging.REGENERATED_STRENGTH:g}"
+            in help_text)
