@@ -47,6 +47,16 @@ def _train_arguments(parser):
     parser.add_argument("--mismatched-ages", action="store_true", default=None,
                         help="--conditional only: D also learns real faces under wrong age groups as fake "
                              "(the matching-aware D of GAN-CLS), to strengthen the age condition (default: off)")
+    parser.add_argument("--diffaugment", nargs="?", const="color,translation,cutout", metavar="POLICY",
+                        help="D-side: DiffAugment (Zhao et al., 2020): every image D sees, in both steps, changed "
+                             "by the comma-separated policy (color, translation, cutout; all three if none given) "
+                             "(default: off)")
+    parser.add_argument("--instance-noise", type=float, metavar="SIGMA",
+                        help="D-side: instance noise (Sonderby et al., 2016): Gaussian noise of this standard "
+                             "deviation on every image D sees, in both steps (default 0: off)")
+    parser.add_argument("--d-lr", type=float, dest="discriminator_learning_rate", metavar="LR",
+                        help="D-side: D's own Adam learning rate, the two time-scale update rule (TTUR, Heusel "
+                             "et al., 2017); G keeps --lr (default: --lr)")
     parser.add_argument("--ema", type=float, metavar="DECAY",
                         help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
                              "generator_ema.h5 and used for samples and generate.py; training is unchanged "

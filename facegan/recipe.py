@@ -41,6 +41,7 @@ is its own, off by default:
 import keras
 import numpy as np
 
+from facegan.augment import discriminator_views
 from facegan.models import is_conditional
 
 LEARNING_RATE = 2e-4
@@ -69,7 +70,8 @@ class DCGAN:
     """A generator and a discriminator, compiled for the classic recipe; `train_step` is one iteration."""
 
     def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
-                 separate_batches=False, generator_steps=1, mismatched_ages=False):
+                 separate_batches=False, generator_steps=1, mismatched_ages=False, discriminator_learning_rate=None,
+                 diffaugment=(), instance_noise=0.0):
         self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
         self.generator = generator
         self.discriminator = discriminator
@@ -78,9 +80,11 @@ class DCGAN:
             raise ValueError("mismatched ages need the conditional pair")
         self.mismatched_ages = mismatched_ages
         self.noise_dim = generator.inputs[0].shape[-1]
-        discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+        self.views = discriminator_views(diffaugment, instance_noise)
+        discriminator.compile(optimizer=keras.optimizers.Adam(discriminator_learning_rate or learning_rate,
+                                                              beta_1=beta_1),
                               loss="binary_crossentropy", metrics=[real_score, fake_score])
-        self.d_on_g = _stack(generator, discriminator)
+        self.d_on_g = _stack(generator, discriminator, self.views)
         self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                             loss="binary_crossentropy")
 
@@ -110,6 +114,12 @@ class DCGAN:
             self.generator_input(noise, conditions), training=True)
         return keras.ops.convert_to_numpy(fakes)
 
+    def as_seen(self, images):
+        """Images as D sees them in training: through the same views as in the stack (none by default)."""
+        for view in self.views:
+            images = view(images, training=True)
+        return images if not self.views else keras.ops.convert_to_numpy(images)
+
     def train_discriminator(self, real_batch, rng, real_conditions=None):
         """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch (or two, `separate_batches`)."""
         batch_size = len(real_batch)
@@ -125,8 +135,8 @@ class DCGAN:
         else:
             parts = [_joined([(real_batch, real_conditions, real_labels)] + negatives)]
         self.discriminator.trainable = True
-        results = [self.discriminator.train_on_batch([images, conditions] if self.conditional else images,
-                                                     labels, return_dict=True)
+        results = [self.discriminator.train_on_batch([self.as_seen(images), conditions] if self.conditional
+                                                     else self.as_seen(images), labels, return_dict=True)
                    for images, conditions, labels in parts]
         if not self.separate_batches:
             return results[0]
@@ -168,10 +178,14 @@ def _other_age_groups(conditions, rng):
     return np.eye(groups, dtype=conditions.dtype)[others]
 
 
-def _stack(generator, discriminator):
-    """d_on_g: `Sequential([G, D])` as in the recipe; for the conditional pair, the same chain with c fed to both."""
+def _stack(generator, discriminator, views=()):
+    """d_on_g: `Sequential([G, D])` as in the recipe, with D's views between them (augmentation, instance noise)
+    when asked; for the conditional pair, the same chain with c fed to G and D."""
     if not is_conditional(generator):
-        return keras.Sequential([generator, discriminator], name="d_on_g")
+        return keras.Sequential([generator, *views, discriminator], name="d_on_g")
     noise, condition = (keras.Input(shape=tensor.shape[1:], name=name)
                         for tensor, name in zip(generator.inputs, ("noise", "age_group")))
-    return keras.Model([noise, condition], discriminator([generator([noise, condition]), condition]), name="d_on_g")
+    images = generator([noise, condition])
+    for view in views:
+        images = view(images)
+    return keras.Model([noise, condition], discriminator([images, condition]), name="d_on_g")

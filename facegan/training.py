@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from facegan import FaceganError, checkpoints, data, evaluate, pictures
+from facegan.augment import POLICIES
 from facegan.models import (AGE_GROUPS, SUPPORTED_IMAGE_SIZES, age_conditions, build_conditional_discriminator,
                             build_conditional_generator, build_discriminator, build_encoder, build_generator)
 from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
@@ -33,6 +34,10 @@ DEFAULTS = {
     "separate_batches": False,
     "generator_steps": 1,
     "mismatched_ages": False,  # conditional runs only
+    # what D sees and how fast it learns, off by default (see augment.py and recipe.py)
+    "diffaugment": "",  # a comma-separated DiffAugment policy
+    "instance_noise": 0.0,
+    "discriminator_learning_rate": None,  # None: --lr
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
     "ema": 0.0,
 }
@@ -70,6 +75,14 @@ def check_config(config):
     if not 0 <= config["ema"] < 1 or (config["ema"] and config["model"] != "dcgan"):
         raise FaceganError(f"--ema must be in [0, 1) (0.999 is usual; 0 is off) and goes with GAN runs only, "
                            f"not {config['ema']} with --model {config['model']}")
+    unknown = set(filter(None, config["diffaugment"].split(","))) - set(POLICIES)
+    if unknown:
+        raise FaceganError(f"--diffaugment {config['diffaugment']}: {', '.join(sorted(unknown))} is not a policy; "
+                           f"choose among {','.join(POLICIES)}")
+    if config["instance_noise"] < 0:
+        raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
+    if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
+        raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
     if config["mismatched_ages"] and not config["conditional"]:
         raise FaceganError("--mismatched-ages teaches D the age groups; it goes with --conditional")
     if config["init_from"] is not None:
@@ -238,7 +251,9 @@ def _trainer(config, run_dir, resume):
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
     if config["model"] == "dcgan":
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
-                        config["separate_batches"], config["generator_steps"], config["mismatched_ages"])
+                        config["separate_batches"], config["generator_steps"], config["mismatched_ages"],
+                        config["discriminator_learning_rate"], tuple(filter(None, config["diffaugment"].split(","))),
+                        config["instance_noise"])
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:

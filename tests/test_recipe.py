@@ -21,13 +21,29 @@ def changed(before, model):
     return [not np.array_equal(old, weight.numpy()) for old, weight in zip(before, model.weights)]
 
 
+# The D-side options of the quality issue, each on its own: they must keep every guarantee of the plain step.
+OPTIONS = {"recipe": {}, "diffaugment": {"diffaugment": ("color", "translation", "cutout")},
+           "instance-noise": {"instance_noise": 0.1}, "ttur": {"discriminator_learning_rate": 4e-4}}
+
+
+def make_gan(pair, option="recipe"):
+    keras.utils.set_random_seed(1)
+    if pair == "plain":
+        return DCGAN(build_generator(**TINY), build_discriminator(**TINY), **OPTIONS[option])
+    return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY), **OPTIONS[option])
+
+
 @pytest.fixture(params=["plain", "conditional"])
 def gan(request):
     """The plain pair and the aging issue's conditional pair G(z, age), D(x, age): the same steps for both."""
-    keras.utils.set_random_seed(1)
-    if request.param == "plain":
-        return DCGAN(build_generator(**TINY), build_discriminator(**TINY))
-    return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY))
+    return make_gan(request.param)
+
+
+@pytest.fixture(params=[(pair, option) for pair in ("plain", "conditional") for option in OPTIONS],
+                ids=lambda param: "-".join(param))
+def any_gan(request):
+    """Both pairs with each D-side option: the snapshot guarantees hold for all."""
+    return make_gan(*request.param)
 
 
 def conditions_for(gan):
@@ -40,7 +56,8 @@ def real_batch():
     return np.random.default_rng(0).uniform(-1, 1, (BATCH, 32, 32, 3)).astype(np.float32)
 
 
-def test_each_half_step_changes_exactly_its_own_model(gan, real_batch):
+def test_each_half_step_changes_exactly_its_own_model(any_gan, real_batch):
+    gan = any_gan
     rng = np.random.default_rng(0)
     for _ in range(3):  # the first calls trace the train functions; later ones must behave the same
         generator_before, discriminator_before = snapshot(gan.generator), snapshot(gan.discriminator)
@@ -55,7 +72,8 @@ def test_each_half_step_changes_exactly_its_own_model(gan, real_batch):
         assert gan.discriminator.trainable, "D is trainable again between steps"
 
 
-def test_the_step_is_right_whichever_model_trains_first(gan, real_batch):
+def test_the_step_is_right_whichever_model_trains_first(any_gan, real_batch):
+    gan = any_gan
     rng = np.random.default_rng(0)
     discriminator_before = snapshot(gan.discriminator)
     gan.train_generator(BATCH, rng, conditions_for(gan))  # d_on_g traced first, this time
@@ -66,8 +84,9 @@ def test_the_step_is_right_whichever_model_trains_first(gan, real_batch):
     assert not any(changed(generator_before, gan.generator))
 
 
-def test_without_the_toggle_the_generator_step_would_train_the_discriminator(gan):
+def test_without_the_toggle_the_generator_step_would_train_the_discriminator(any_gan):
     """The guard is real: the same stacked call with D left trainable changes D's weights."""
+    gan = any_gan
     discriminator_before = snapshot(gan.discriminator)
     noise = np.random.uniform(-1, 1, (BATCH, 100)).astype(np.float32)
     gan.d_on_g.train_on_batch(gan.generator_input(noise, conditions_for(gan)), np.ones((BATCH, 1)))
@@ -178,3 +197,30 @@ def test_mismatched_ages_show_d_the_real_batch_under_other_groups_as_fake(real_b
 def test_mismatched_ages_need_the_conditional_pair():
     with pytest.raises(ValueError, match="conditional"):
         DCGAN(build_generator(**TINY), build_discriminator(**TINY), mismatched_ages=True)
+
+
+def test_the_recipe_shows_d_the_images_as_they_are(real_batch):
+    gan = make_gan("plain")
+    assert gan.views == [] and [layer.name for layer in gan.d_on_g.layers] == ["generator", "discriminator"]
+    assert gan.as_seen(real_batch) is real_batch
+
+
+@pytest.mark.parametrize("option", ["diffaugment", "instance-noise"])
+def test_d_sees_every_image_through_the_same_views_in_both_steps(option, real_batch):
+    gan = make_gan("plain", option)
+    assert isinstance(gan.d_on_g, keras.Sequential)
+    assert gan.d_on_g.layers[0] is gan.generator and gan.d_on_g.layers[-1] is gan.discriminator
+    assert gan.d_on_g.layers[1:-1] == gan.views and len(gan.views) == 1
+    seen = gan.as_seen(real_batch)
+    assert seen.shape == real_batch.shape and not np.allclose(seen, real_batch)
+    assert not np.allclose(gan.as_seen(real_batch), seen), "a fresh draw each time"
+    inputs = gan.noise(np.random.default_rng(0), BATCH)
+    np.testing.assert_allclose(gan.d_on_g.predict(inputs, verbose=0),
+                               gan.discriminator.predict(gan.generator.predict(inputs, verbose=0), verbose=0),
+                               atol=1e-6, err_msg="outside training the stack is G then D")
+
+
+def test_ttur_gives_d_its_own_learning_rate():
+    gan = make_gan("plain", "ttur")
+    assert float(gan.discriminator.optimizer.learning_rate) == pytest.approx(4e-4)
+    assert float(gan.d_on_g.optimizer.learning_rate) == pytest.approx(2e-4)
