@@ -38,9 +38,27 @@ def save_model_h5(model, path):
     level = absl_logger.level
     absl_logger.setLevel(logging.ERROR)
     try:
-        model.save(path, include_optimizer=False)
+        float32_twin(model).save(path, include_optimizer=False)
     finally:
         absl_logger.setLevel(level)
+
+
+def float32_twin(model):
+    """`model` itself, or, if it computes in a mixed precision (`train.py --precision bf16`), a float32 copy
+    with its weights: the .h5 contract is float32 models, whatever precision trained them."""
+    config = model.get_config()
+    if '"mixed_' not in json.dumps(config):
+        return model
+
+    def to_float32(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy":
+                return {**node, "config": {**node["config"], "name": "float32"}}
+            return {key: to_float32(value) for key, value in node.items()}
+        return [to_float32(value) for value in node] if isinstance(node, list) else node
+    twin = type(model).from_config(to_float32(config))
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def load_model_h5(path):
@@ -99,12 +117,18 @@ def checkpoint_dir(run_dir):
 
 def load_models(run_dir, names=("generator", "discriminator")):
     """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
+    state = read_state(run_dir)
+    path = checkpoint_dir(run_dir)
+    return (*(load_model_h5(os.path.join(path, f"{name}.h5")) for name in names), state)
+
+
+def read_state(run_dir):
+    """Epoch, step and RNG state of a run's checkpoint."""
     path = checkpoint_dir(run_dir)
     if path is None:
         raise FaceganError(f"{run_dir}: no checkpoint to resume from")
     with open(os.path.join(path, STATE_FILE)) as f:
-        state = json.load(f)
-    return (*(load_model_h5(os.path.join(path, f"{name}.h5")) for name in names), state)
+        return json.load(f)
 
 
 def restore_optimizers(run_dir, trainer):

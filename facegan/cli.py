@@ -57,6 +57,10 @@ def _train_arguments(parser):
     parser.add_argument("--d-lr", type=float, dest="discriminator_learning_rate", metavar="LR",
                         help="D-side: D's own Adam learning rate, the two time-scale update rule (TTUR, Heusel "
                              "et al., 2017); G keeps --lr (default: --lr)")
+    parser.add_argument("--precision", choices=("float32", "bf16"),
+                        help="bf16: mixed precision, bfloat16 compute with float32 weights (Micikevicius et al., "
+                             "2018), for CPUs with AVX-512 BF16 and GPUs; the saved .h5 files stay float32 "
+                             "(default float32)")
     parser.add_argument("--ema", type=float, metavar="DECAY",
                         help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
                              "generator_ema.h5 and used for samples and generate.py; training is unchanged "

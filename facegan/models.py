@@ -73,7 +73,8 @@ def _add_downsampling(model, image_size, filters, channels=3):
 def build_discriminator(image_size=64, filters=64, channels=3):
     """image in [-1, 1] -> probability that it is real; no BN on the first layer, as in the paper."""
     model = _add_downsampling(keras.Sequential(name="discriminator"), image_size, filters, channels)
-    model.add(layers.Dense(1, activation="sigmoid", kernel_initializer=_weights()))
+    # float32 output, so that under --precision bf16 the loss sees probabilities, not 8-bit-mantissa roundings
+    model.add(layers.Dense(1, activation="sigmoid", kernel_initializer=_weights(), dtype="float32"))
     return model
 
 
@@ -124,7 +125,7 @@ def build_conditional_discriminator(image_size=64, filters=64, conditions=len(AG
     age_embedding = layers.Dense(trunk.output_shape[-1], use_bias=False, kernel_initializer=_weights(),
                                  name="age_embedding")(condition)
     age_match = layers.Dot(axes=1)([age_embedding, features])
-    score = layers.Activation("sigmoid")(layers.Add()([realness, age_match]))
+    score = layers.Activation("sigmoid", dtype="float32")(layers.Add()([realness, age_match]))
     return keras.Model([image, condition], score, name="conditional_discriminator")
 
 

@@ -112,13 +112,13 @@ class DCGAN:
             [weight.value for weight in self.generator.trainable_weights],
             [weight.value for weight in self.generator.non_trainable_weights],
             self.generator_input(noise, conditions), training=True)
-        return keras.ops.convert_to_numpy(fakes)
+        return keras.ops.convert_to_numpy(keras.ops.cast(fakes, "float32"))  # bfloat16 under --precision bf16
 
     def as_seen(self, images):
         """Images as D sees them in training: through the same views as in the stack (none by default)."""
         for view in self.views:
             images = view(images, training=True)
-        return images if not self.views else keras.ops.convert_to_numpy(images)
+        return images if not self.views else keras.ops.convert_to_numpy(keras.ops.cast(images, "float32"))
 
     def train_discriminator(self, real_batch, rng, real_conditions=None):
         """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch (or two, `separate_batches`)."""

@@ -38,10 +38,14 @@ DEFAULTS = {
     "diffaugment": "",  # a comma-separated DiffAugment policy
     "instance_noise": 0.0,
     "discriminator_learning_rate": None,  # None: --lr
+    "precision": "float32",
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
     "ema": 0.0,
 }
 MODELS = ("dcgan", "vae")
+# --precision: Keras' dtype policy for building the models. bf16 computes in bfloat16 with float32 weights, on
+# CPUs with AVX-512 BF16 (and GPUs); the saved .h5 files are float32 either way (checkpoints.float32_twin).
+PRECISIONS = {"float32": "float32", "bf16": "mixed_bfloat16"}
 HISTORY_FILE = "history.csv"
 QUALITY_FILE = "quality.csv"  # FID and KID every --eval-every epochs
 SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
@@ -79,6 +83,8 @@ def check_config(config):
     if unknown:
         raise FaceganError(f"--diffaugment {config['diffaugment']}: {', '.join(sorted(unknown))} is not a policy; "
                            f"choose among {','.join(POLICIES)}")
+    if config["precision"] not in PRECISIONS:
+        raise FaceganError(f"--precision {config['precision']}: choose one of {', '.join(PRECISIONS)}")
     if config["instance_noise"] < 0:
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
@@ -174,7 +180,12 @@ def train(config, run_dir, resume=False, log=print):
     steps_per_epoch = len(faces) // batch_size
 
     keras.utils.set_random_seed(config["seed"])
-    trainer, state = _trainer(config, run_dir, resume)
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(PRECISIONS[config["precision"]])
+    try:
+        trainer, state = _trainer(config, run_dir, resume)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     average = _generator_average(config, run_dir, resume, trainer.generator)
     sampled = average.model if average else trainer.generator  # what the grids and --eval-every judge
     rng = np.random.default_rng(config["seed"])
@@ -216,7 +227,7 @@ def train(config, run_dir, resume=False, log=print):
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
                     raise KeyboardInterrupt
-            grid = pictures.grid(sampled.predict_on_batch(sample_input), columns=sample_columns)
+            grid = pictures.grid(np.float32(sampled.predict_on_batch(sample_input)), columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
@@ -232,22 +243,21 @@ def train(config, run_dir, resume=False, log=print):
 
 
 def _trainer(config, run_dir, resume):
-    """The DCGAN (or, with --model vae, the VAE) of the run, fresh or from its checkpoint, and its state."""
+    """The DCGAN (or, with --model vae, the VAE) of the run, fresh or from its checkpoint, and its state. The
+    models are built anew either way, so that they compute in the run's --precision."""
     second = "discriminator" if config["model"] == "dcgan" else "encoder"
-    if resume:
-        generator, other, state = checkpoints.load_models(run_dir, ("generator", second))
+    size, filters = config["image_size"], config["filters"]
+    if config["conditional"]:
+        generator = build_conditional_generator(size, filters)
+        other = build_conditional_discriminator(size, filters)
     else:
-        size, filters = config["image_size"], config["filters"]
-        if config["conditional"]:
-            generator = build_conditional_generator(size, filters)
-            other = build_conditional_discriminator(size, filters)
-        else:
-            generator = build_generator(size, filters)
-            other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
-        if config["init_from"] is not None:
-            checkpoints.start_from(generator, os.path.join(config["init_from"], checkpoints.GENERATOR_FILE))
-            checkpoints.start_from(other, os.path.join(config["init_from"], checkpoints.DISCRIMINATOR_FILE))
-        state = {"epoch": 0, "step": 0, "rng": None}
+        generator = build_generator(size, filters)
+        other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
+    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
+    if source is not None:
+        checkpoints.start_from(generator, os.path.join(source, checkpoints.GENERATOR_FILE))
+        checkpoints.start_from(other, os.path.join(source, f"{second}.h5"))
+    state = checkpoints.read_state(run_dir) if resume else {"epoch": 0, "step": 0, "rng": None}
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
     if config["model"] == "dcgan":
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],

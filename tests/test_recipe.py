@@ -23,11 +23,20 @@ def changed(before, model):
 
 # The D-side options of the quality issue, each on its own: they must keep every guarantee of the plain step.
 OPTIONS = {"recipe": {}, "diffaugment": {"diffaugment": ("color", "translation", "cutout")},
-           "instance-noise": {"instance_noise": 0.1}, "ttur": {"discriminator_learning_rate": 4e-4}}
+           "instance-noise": {"instance_noise": 0.1}, "ttur": {"discriminator_learning_rate": 4e-4},
+           "bf16": {}}  # models built under the mixed_bfloat16 policy, as train.py --precision bf16 does
 
 
 def make_gan(pair, option="recipe"):
     keras.utils.set_random_seed(1)
+    keras.config.set_dtype_policy("mixed_bfloat16" if option == "bf16" else "float32")
+    try:
+        return _built(pair, option)
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _built(pair, option):
     if pair == "plain":
         return DCGAN(build_generator(**TINY), build_discriminator(**TINY), **OPTIONS[option])
     return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY), **OPTIONS[option])

@@ -6,9 +6,10 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from facegan import checkpoints, training
+from facegan import FaceganError, checkpoints, training
 from facegan.models import build_generator
 
 from conftest import REPO, TINY
@@ -187,3 +188,32 @@ def test_a_setting_added_on_resume_stays_for_the_next_resume(face_folder, tmp_pa
     after_three = checkpoints.load_model_h5(checkpoints.find_generator(run)).weights
     assert checkpoints.find_generator(run).endswith(checkpoints.EMA_GENERATOR_FILE)
     assert not all(np.array_equal(a, b.numpy()) for a, b in zip(after_two, after_three))
+
+
+def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    trainer = training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), straight)
+    assert trainer.generator.layers[0].compute_dtype == "bfloat16"
+    assert trainer.generator.layers[0].variable_dtype == "float32"
+    generator, discriminator, _ = checkpoints.load_models(straight)
+    for model in (generator, discriminator):
+        assert {layer.compute_dtype for layer in model.layers} == {"float32"}, "the .h5 contract is float32"
+    noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+    mixed = np.float32(trainer.generator.predict_on_batch(noise))
+    assert np.abs(generator.predict_on_batch(noise) - mixed).max() < 0.1, "the same weights, in float32"
+    training.train(config(face_folder, epochs=1, precision="bf16", ema=0.9), stopped)
+    training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    import keras
+    assert keras.config.dtype_policy().name == "float32", "the policy is the run's, not the process's"
+
+
+def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_path):
+    for changes, message in [({"diffaugment": "color,zoom"}, "zoom is not a policy"),
+                             ({"instance_noise": -0.1}, "--instance-noise"),
+                             ({"discriminator_learning_rate": 2.0}, "--d-lr"),
+                             ({"precision": "fp8"}, "--precision")]:
+        with pytest.raises(FaceganError, match=message):
+            training.train(config(face_folder, **changes), str(tmp_path / "never"))
+        assert not os.path.exists(tmp_path / "never")
