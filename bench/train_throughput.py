@@ -1,6 +1,7 @@
 """Training throughput of the faithful recipe: images/s, achieved GFLOP/s against the machine's matmul rate.
 
     python bench/train_throughput.py [--data data/] [--steps 12] [--batch-size 64] [--image-size 64]
+                                     [--precision bf16] [--diffaugment]
 
 Runs on any Keras 3 backend (KERAS_BACKEND=jax on a GPU). FLOPs are counted analytically from the layers, for
 exactly what one recipe step computes (see `step_flops`); elementwise work (BN, activations, Adam) is left out,
@@ -21,7 +22,9 @@ import numpy as np  # noqa: E402
 
 from facegan.data import load_faces  # noqa: E402
 from facegan.models import build_discriminator, build_generator  # noqa: E402
+from facegan.augment import POLICIES  # noqa: E402
 from facegan.recipe import DCGAN  # noqa: E402
+from facegan.training import PRECISIONS  # noqa: E402
 
 
 def layer_flops(layer):
@@ -76,11 +79,15 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32")
+    parser.add_argument("--diffaugment", action="store_true", help="with all three DiffAugment policies")
     args = parser.parse_args()
 
     faces = load_faces(args.data, args.image_size)
     keras.utils.set_random_seed(0)
-    gan = DCGAN(build_generator(args.image_size), build_discriminator(args.image_size))
+    keras.config.set_dtype_policy(PRECISIONS[args.precision])
+    gan = DCGAN(build_generator(args.image_size), build_discriminator(args.image_size),
+                diffaugment=POLICIES if args.diffaugment else ())
     flops, generator_forward, discriminator_forward = step_flops(gan.generator, gan.discriminator,
                                                                  args.batch_size)
     rng = np.random.default_rng(0)
@@ -104,7 +111,7 @@ def main():
     peak = max(peaks.values())
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"backend {keras.backend.backend()}, {os.cpu_count()} CPU cores, image {args.image_size}, "
+    print(f"backend {keras.backend.backend()}, {args.precision}, {os.cpu_count()} CPU cores, image {args.image_size}, "
           f"batch {args.batch_size}, {args.steps} timed steps after {args.warmup} warm-up")
     print(f"FLOPs per image, forward: G {generator_forward / 1e9:.3f} G, D {discriminator_forward / 1e9:.3f} G; "
           f"per recipe step: {flops / 1e9:.1f} GFLOP")
