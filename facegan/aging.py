@@ -17,6 +17,7 @@ import numpy as np
 from facegan import FaceganError
 from facegan.latent import draw, noise_dim_of, project
 from facegan.models import AGE_GROUPS, age_conditions, build_encoder
+from facegan.weights import load_model_h5
 
 ENCODER_FILE = "latent_encoder.h5"
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` writes DIR/ages.csv: file,from_age,to_age
@@ -52,7 +53,7 @@ def load_latent_encoder(run_dir):
     path = os.path.join(run_dir, ENCODER_FILE)
     if not os.path.isfile(path):
         raise FaceganError(f"{path}: missing; train it once with `facegan train-encoder --checkpoint {run_dir}`")
-    return keras.models.load_model(path, compile=False)
+    return load_model_h5(path, "encoder")
 
 
 def read_photos(files, image_size, aligned=False, from_age=None, log=print):

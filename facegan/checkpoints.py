@@ -9,14 +9,13 @@ leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fe
 """
 import glob
 import json
-import logging
 import os
 import shutil
 
-import keras
 import numpy as np
 
 from facegan import FaceganError
+from facegan.weights import describe, load_model_h5, save_model_h5
 
 CHECKPOINT = "checkpoint"
 GENERATOR_FILE = "generator.h5"
@@ -30,39 +29,6 @@ SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "dcgan-utkface-64")
 # ... and the age-conditional pair with its latent encoder, for `generate.py --age` and `facegan age`
 SHIPPED_AGING_DIR = os.path.join(os.path.dirname(SHIPPED_DIR), "aging-utkface-64")
-
-
-def save_model_h5(model, path):
-    """A full-model .h5 without optimizer or compile settings, so plain Keras loads it with no custom objects."""
-    absl_logger = logging.getLogger("absl")  # Keras logs "HDF5 is legacy" here; .h5 is our chosen contract
-    level = absl_logger.level
-    absl_logger.setLevel(logging.ERROR)
-    try:
-        float32_twin(model).save(path, include_optimizer=False)
-    finally:
-        absl_logger.setLevel(level)
-
-
-def float32_twin(model):
-    """`model` itself, or, if it computes in a mixed precision (`train.py --precision bf16`), a float32 copy
-    with its weights: the .h5 contract is float32 models, whatever precision trained them."""
-    config = model.get_config()
-    if '"mixed_' not in json.dumps(config):
-        return model
-
-    def to_float32(node):
-        if isinstance(node, dict):
-            if node.get("class_name") == "DTypePolicy":
-                return {**node, "config": {**node["config"], "name": "float32"}}
-            return {key: to_float32(value) for key, value in node.items()}
-        return [to_float32(value) for value in node] if isinstance(node, list) else node
-    twin = type(model).from_config(to_float32(config))
-    twin.set_weights(model.get_weights())
-    return twin
-
-
-def load_model_h5(path):
-    return keras.models.load_model(path, compile=False)
 
 
 def _optimizer_arrays(prefix, optimizer):
@@ -144,7 +110,10 @@ def start_from(model, source_path):
     or the shipped weights. Where `model` has more than the source, the extra starts at zero, so that it has no
     say at first and is learnt from there: extra input rows of a layer (the age group fed to the conditional
     generator beside z) and extra weights between the source's (the projection discriminator's age embedding)."""
-    source = [weight.numpy() for weight in load_model_h5(source_path).weights]
+    wanted = describe(model)  # a plain source may start a conditional model, not the reverse
+    source = load_model_h5(source_path, wanted["kind"], False if not wanted["conditional"] else None,
+                           wanted["image_size"])
+    source = [weight.numpy() for weight in source.weights]
     copied = 0
     for weight in model.weights:
         new = tuple(weight.shape)

@@ -128,11 +128,8 @@ def _generate(args):
         raise FaceganError(f"--n must be at least 1, not {args.n}")
     wants_age = args.age is not None or args.age_sweep
     generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT, conditional=True if wants_age else None)
-    generator = checkpoints.load_model_h5(generator_path)
+    generator = checkpoints.load_model_h5(generator_path, "generator", True if wants_age else None)
     conditional = is_conditional(generator)
-    if wants_age and not conditional:
-        raise FaceganError(f"{generator_path} is not age-conditional: --age and --age-sweep need a checkpoint "
-                           "trained with `train.py --conditional`")
     if args.age is not None and not 0 <= args.age <= 120:
         raise FaceganError(f"--age must be between 0 and 120, not {args.age:g}")
     shape = (args.n, generator.inputs[0].shape[-1])
@@ -199,15 +196,11 @@ class _ProgressBar:
 
 def _load_models(checkpoint):
     from facegan import checkpoints
-    from facegan.models import is_conditional
 
     generator_path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional=False)
     discriminator_path = checkpoints.find_discriminator(generator_path)
-    generator = checkpoints.load_model_h5(generator_path)
-    if is_conditional(generator):
-        raise FaceganError(f"{generator_path} is age-conditional: face math takes an unconditional generator "
-                           "(train one without --conditional)")
-    return generator, checkpoints.load_model_h5(discriminator_path)
+    generator = checkpoints.load_model_h5(generator_path, "generator", conditional=False)
+    return generator, checkpoints.load_model_h5(discriminator_path, "discriminator", False, generator.output_shape[1])
 
 
 def _read_inputs(paths, generator):
@@ -425,7 +418,7 @@ def _evaluate(args):
     if not os.path.isdir(args.real):
         raise FaceganError(f"{args.real}: no such folder")
     generator_path = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
-    generator = checkpoints.load_model_h5(generator_path)
+    generator = checkpoints.load_model_h5(generator_path, "generator")
     result = evaluate.score(generator, args.real, args.n, args.seed, _ProgressBar("Inception features", "image"))
     size = generator.output_shape[1]
     print(f"{generator_path} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
@@ -476,13 +469,11 @@ def _aging_folder(checkpoint):
 
 def _load_conditional_pair(folder):
     from facegan import checkpoints
-    from facegan.models import is_conditional
 
     generator_path = checkpoints.find_generator(folder)
-    generator = checkpoints.load_model_h5(generator_path)
-    if not is_conditional(generator):
-        raise FaceganError(f"{folder} is not age-conditional: aging needs a run trained with --conditional")
-    return generator, checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
+    generator = checkpoints.load_model_h5(generator_path, "generator", conditional=True)
+    return generator, checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator",
+                                                True, generator.output_shape[1])
 
 
 def _train_encoder_arguments(parser):

@@ -44,7 +44,7 @@ DEFAULTS = {
 }
 MODELS = ("dcgan", "vae")
 # --precision: Keras' dtype policy for building the models. bf16 computes in bfloat16 with float32 weights, on
-# CPUs with AVX-512 BF16 (and GPUs); the saved .h5 files are float32 either way (checkpoints.float32_twin).
+# CPUs with AVX-512 BF16 (and GPUs); the saved .h5 files are float32 either way (weights.float32_twin).
 PRECISIONS = {"float32": "float32", "bf16": "mixed_bfloat16"}
 HISTORY_FILE = "history.csv"
 QUALITY_FILE = "quality.csv"  # FID and KID every --eval-every epochs
