@@ -65,6 +65,9 @@ def _train_arguments(parser):
                         help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
                              "generator_ema.h5 and used for samples and generate.py; training is unchanged "
                              "(default 0: none)")
+    parser.add_argument("--save-every", type=int, metavar="STEPS",
+                        help="also save a checkpoint every STEPS steps within an epoch, so that a crash loses at "
+                             "most that many (default 0: at epoch ends only)")
     parser.add_argument("--init-from", metavar="FOLDER",
                         help="start from the generator.h5 and discriminator.h5 in FOLDER (a run's checkpoint/ or "
                              "checkpoints/dcgan-utkface-64) with fresh optimizers; a plain pair can start the "

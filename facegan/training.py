@@ -28,6 +28,7 @@ DEFAULTS = {
     "conditional": False,
     "eval_every": 0,
     "eval_n": 500,
+    "save_every": 0,  # steps between checkpoints within an epoch, 0: at epoch ends only
     "init_from": None,
     # the classic stabilisers, off by default (see recipe.py)
     "real_label": 1.0,
@@ -68,6 +69,8 @@ def check_config(config):
         raise FaceganError(f"--lr must be between 0 and 1, not {config['learning_rate']}")
     if not 0 <= config["beta_1"] < 1:
         raise FaceganError(f"--beta1 must be in [0, 1), not {config['beta_1']}")
+    if config["save_every"] < 0:
+        raise FaceganError(f"--save-every must be 0 (epoch ends only) or more steps, not {config['save_every']}")
     if config["eval_every"] < 0 or config["eval_n"] < 2:
         raise FaceganError("--eval-every must be 0 (off) or more, and --eval-n at least 2")
     if config["conditional"] and config["model"] != "dcgan":
@@ -223,6 +226,9 @@ def train(config, run_dir, resume=False, log=print):
                 history.append({"epoch": epoch + 1, "step": epoch * steps_per_epoch + step + 1, **metrics,
                                 "images_per_second": images_per_second})
                 bar.update(step + 1, list(metrics.items()) + [("img/s", images_per_second)])
+                if config["save_every"] and history[-1]["step"] % config["save_every"] == 0 \
+                        and step + 1 < steps_per_epoch:  # the epoch's end saves anyway
+                    save(epoch, step + 1)
                 if stop.requested:
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")

@@ -217,3 +217,89 @@ def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_pa
         with pytest.raises(FaceganError, match=message):
             training.train(config(face_folder, **changes), str(tmp_path / "never"))
         assert not os.path.exists(tmp_path / "never")
+
+
+def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_bit(face_folder, tmp_path,
+                                                                                  monkeypatch):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, save_every=2), straight)
+    real_save = checkpoints.save_checkpoint
+
+    def save_then_crash(run_dir, trainer, state, extra_models=None):
+        real_save(run_dir, trainer, state, extra_models)
+        if (state["epoch"], state["step"]) == (1, 1):  # global step 4 of 6: 2 divides it, mid-epoch
+            raise RuntimeError("the machine went away")
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError):
+        training.train(config(face_folder, save_every=2), stopped)
+    monkeypatch.undo()
+    assert (checkpoints.read_state(stopped)["epoch"], checkpoints.read_state(stopped)["step"]) == (1, 1)
+    training.train(config(face_folder, save_every=2), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    with open(os.path.join(stopped, "history.csv")) as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 7))
+
+
+COUNTING_TRAINER = """
+import sys
+from facegan import recipe
+from facegan.cli import main
+
+step = recipe.DCGAN.train_step
+
+def counted(*arguments):
+    metrics = step(*arguments)
+    print("step", flush=True)  # what the test counts as progress
+    return metrics
+
+recipe.DCGAN.train_step = counted
+sys.exit(main(["train", *sys.argv[1:]]))
+"""
+
+
+def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps(tmp_path):
+    from conftest import write_faces
+
+    faces = write_faces(str(tmp_path / "faces"), 12)
+    run, new, save_every, epochs = str(tmp_path / "run"), str(tmp_path / "run" / "checkpoint.new"), 2, 12
+    steps_per_epoch = 3  # 12 faces, 4 a batch
+    tiny = ["--data", faces, "--image-size", "32", "--filters", "4", "--batch-size", "4", "--epochs", str(epochs)]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
+    rng, saved, caught_writing = np.random.default_rng(), 0, 0
+    for kill in range(5):
+        arguments = ["--resume", "--out", run] if kill else [*tiny, "--out", run, "--save-every", str(save_every)]
+        process = subprocess.Popen([sys.executable, "-c", COUNTING_TRAINER, *arguments], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True, env=environment)
+        steps, wanted = 0, rng.integers(1, 4)
+        for line in iter(process.stdout.readline, ""):  # a few steps in, then
+            steps += line == "step\n"
+            if steps == wanted:
+                break
+        assert process.poll() is None, "the run ended before its kill"
+        begun = time.time_ns()
+        if kill % 2:  # ... while it writes a checkpoint
+            while not (os.path.exists(new) and os.stat(new).st_mtime_ns > begun) and process.poll() is None:
+                time.sleep(0.001)
+        else:  # ... at a random moment
+            time.sleep(rng.uniform(0, 0.2))
+        process.kill()
+        progress = saved + steps + process.stdout.read().count("step\n")
+        process.wait()
+        caught_writing += os.path.exists(new)
+        state = checkpoints.read_state(run)
+        checkpoints.load_models(run)  # complete and readable, whenever the kill fell
+        saved, before = state["epoch"] * steps_per_epoch + state["step"], saved
+        assert before <= saved <= progress and progress - saved <= save_every, (before, saved, progress)
+    assert caught_writing >= 1, "no kill fell within a checkpoint write"
+    epochs = state["epoch"] + 1  # the last resume finishes the epoch it is in, as a run of that many would
+    finished = subprocess.run([sys.executable, "-c", COUNTING_TRAINER, "--resume", "--out", run, "--epochs",
+                               str(epochs)], capture_output=True, env=environment)
+    assert finished.returncode == 0, finished.stderr
+    with open(os.path.join(run, "history.csv")) as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, steps_per_epoch * epochs + 1))
+    straight = str(tmp_path / "straight")
+    training.train(config(faces, batch_size=4, epochs=epochs), straight)
+    for a, b in zip(generator_weights(straight), generator_weights(run)):
+        np.testing.assert_array_equal(a, b)
