@@ -8,6 +8,7 @@ import sys
 import time
 
 from facegan import FaceganError
+from facegan.commands import export
 
 RUNS_ROOT = "checkpoints"
 
@@ -590,6 +591,7 @@ COMMANDS = {
     "train-encoder": ("train the aging encoder of an age-conditional run (z from a face in one pass)",
                       _train_encoder_arguments, _train_encoder),
     "age": ("show the faces in photos at another age", _age_arguments, _age),
+    "export": ("a copy of a generator that tf-keras (Keras 2) loads", export.add_arguments, export.run),
 }
 
 

@@ -1,5 +1,6 @@
 """Model files: every bad one is a one-line error naming it; generators load in tf-keras, and tf-keras' here."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError, checkpoints, weights
+from facegan.cli import main
 from facegan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
                             build_generator)
 
@@ -130,3 +132,47 @@ def one_line_error(*arguments, cwd):
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     one_line_error.last = lines[0]
     return lines[0]
+
+
+TF_KERAS_PREDICT = """
+import sys
+import numpy as np, tf_keras
+for path in sys.argv[1:]:
+    model = tf_keras.models.load_model(path, compile=False)
+    inputs = dict(np.load(path + ".in.npz"))
+    np.save(path + ".tf_keras.npy", model.predict([inputs[name] for name in sorted(inputs)], verbose=0))
+"""
+
+
+def _same_in_tf_keras(pairs):
+    """Each (Keras 3 file, tf-keras file) pair predicts the same faces from the same inputs in both Keras."""
+    pytest.importorskip("tf_keras", reason="the test extra's tf-keras is not installed")
+    rng = np.random.default_rng(0)
+    expected = {}
+    for original, copy in pairs:
+        model = weights.load_model_h5(original, "generator")
+        inputs = [rng.uniform(-1, 1, (4, 100)).astype(np.float32), np.eye(7, dtype=np.float32)[[0, 2, 5, 6]]]
+        inputs = inputs[:len(model.inputs)]
+        np.savez(copy + ".in.npz", **{f"input_{index}": value for index, value in enumerate(inputs)})
+        expected[copy] = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    result = subprocess.run([sys.executable, "-c", TF_KERAS_PREDICT, *expected], capture_output=True, text=True,
+                            env={**ENVIRONMENT, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    for copy, images in expected.items():
+        np.testing.assert_allclose(np.load(copy + ".tf_keras.npy"), images, atol=2e-6)
+
+
+def test_a_saved_plain_generator_loads_in_tf_keras_as_it_is_and_export_serves_the_conditional_one(models, tmp_path):
+    conditional = str(tmp_path / "conditional_keras2.h5")
+    assert main(["export", "--keras2", str(models / "conditional.h5"), conditional]) == 0
+    plain = str(tmp_path / "generator.h5")
+    shutil.copyfile(models / "generator.h5", plain)
+    _same_in_tf_keras([(plain, plain), (str(models / "conditional.h5"), conditional)])
+
+
+def test_the_shipped_generators_export_for_tf_keras(tmp_path):
+    pairs = []
+    for shipped in (checkpoints.SHIPPED_DIR, checkpoints.SHIPPED_AGING_DIR):
+        pairs.append((os.path.join(shipped, "generator.h5"), str(tmp_path / f"{os.path.basename(shipped)}.h5")))
+        assert main(["export", "--keras2", shipped, pairs[-1][1]]) == 0
+    _same_in_tf_keras(pairs)
