@@ -114,7 +114,7 @@ def start_from(model, source_path):
     source = load_model_h5(source_path, wanted["kind"], False if not wanted["conditional"] else None,
                            wanted["image_size"])
     source = [weight.numpy() for weight in source.weights]
-    copied = 0
+    copied, misfit = 0, None
     for weight in model.weights:
         new = tuple(weight.shape)
         value = source[copied] if copied < len(source) else None
@@ -127,11 +127,12 @@ def start_from(model, source_path):
                                          -2))
         else:
             weight.assign(np.zeros(new, weight.dtype))
+            misfit = misfit or f"its array {copied + 1} is {old}, {model.name}'s {weight.path} is {new}"
             continue
         copied += 1
     if copied < len(source):
-        raise FaceganError(f"{source_path}: only {copied} of its {len(source)} weight arrays fit {model.name}: not "
-                           "the same architecture (check --image-size, --filters)")
+        raise FaceganError(f"{source_path}: only {copied} of its {len(source)} weight arrays fit {model.name} ("
+                           f"{misfit or 'it has more'}): not the same architecture (check --image-size, --filters)")
 
 
 def write_config(run_dir, config):

@@ -163,6 +163,12 @@ def _refuse_code(path, config):
             raise FaceganError(f"{path}: holds a layer Keras does not have, {name!r} (custom layers are not loaded)")
 
 
+def _keras2_form(config, version):
+    """Whether Keras 3 needs the config converted: tf-keras wrote it, or `export --keras2` (node lists)."""
+    return version.startswith("2.") or any(isinstance(node, list) for layer in config["config"].get("layers", [])
+                                           for node in layer.get("inbound_nodes", []))
+
+
 def _keras_load(path, shown=None):
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
@@ -177,18 +183,18 @@ def describe(model):
         inputs = [tuple(tensor.shape[1:]) for tensor in model.inputs]
         output = tuple(model.outputs[0].shape[1:])
     except (AttributeError, ValueError):
-        return {"kind": None, "conditional": False, "noise": None, "image_size": None}
-    conditional = len(inputs) == 2
+        return {"kind": None, "conditional": False, "noise": None, "image_size": None, "shapes": "no known shapes"}
+    found = {"kind": None, "conditional": len(inputs) == 2, "noise": None, "image_size": None,
+             "shapes": f"{' and '.join(map(str, inputs))} -> {output}"}
     if len(inputs[0]) == 1 and len(output) == 3 and output[-1] == 3:
-        return {"kind": "generator", "conditional": conditional, "noise": inputs[0][0], "image_size": output[0]}
-    if len(inputs[0]) == 3 and len(output) == 1:
-        kind = "discriminator" if output == (1,) else "encoder"
-        return {"kind": kind, "conditional": conditional, "noise": None, "image_size": inputs[0][0]}
-    return {"kind": None, "conditional": conditional, "noise": None, "image_size": None}
+        return {**found, "kind": "generator", "noise": inputs[0][0], "image_size": output[0]}
+    if len(inputs[0]) == 3 and inputs[0][-1] == 3 and len(output) == 1:
+        return {**found, "kind": "discriminator" if output == (1,) else "encoder", "image_size": inputs[0][0]}
+    return found
 
 
 WHAT = {"generator": "a generator (noise -> image)", "discriminator": "a discriminator (image -> 1 number)",
-        "encoder": "an encoder (image -> numbers)", None: "not a DCGAN model"}
+        "encoder": "an encoder (image -> numbers)"}
 
 
 def load_model_h5(path, kind=None, conditional=None, image_size=None):
@@ -200,7 +206,7 @@ def load_model_h5(path, kind=None, conditional=None, image_size=None):
     else:
         config, version = _read_config(path)
         _refuse_code(path, config)
-        if version.startswith("2."):
+        if _keras2_form(config, version):
             with tempfile.TemporaryDirectory() as folder:
                 copy = os.path.join(folder, "keras3.h5")
                 shutil.copyfile(path, copy)
@@ -215,7 +221,8 @@ def load_model_h5(path, kind=None, conditional=None, image_size=None):
 
 def _check(path, found, kind, conditional, image_size):
     if kind is not None and found["kind"] != kind:
-        raise FaceganError(f"{path}: {WHAT[found['kind']]}, where {WHAT[kind]} is needed")
+        what = WHAT.get(found["kind"], f"a model of {found['shapes']}, not a DCGAN one")
+        raise FaceganError(f"{path}: {what}, where {WHAT[kind]} is needed")
     if found["kind"] == "generator" and found["noise"] != NOISE_DIM:
         raise FaceganError(f"{path}: the generator takes {found['noise']} noise numbers; facegan's take {NOISE_DIM}")
     if conditional is not None and found["conditional"] != conditional:

@@ -165,6 +165,9 @@ def _same_in_tf_keras(pairs):
 def test_a_saved_plain_generator_loads_in_tf_keras_as_it_is_and_export_serves_the_conditional_one(models, tmp_path):
     conditional = str(tmp_path / "conditional_keras2.h5")
     assert main(["export", "--keras2", str(models / "conditional.h5"), conditional]) == 0
+    inputs = [np.zeros((2, 100), np.float32), np.eye(7, dtype=np.float32)[[1, 5]]]
+    np.testing.assert_array_equal(weights.load_model_h5(conditional, "generator", True).predict(inputs, verbose=0),
+                                  weights.load_model_h5(str(models / "conditional.h5")).predict(inputs, verbose=0))
     plain = str(tmp_path / "generator.h5")
     shutil.copyfile(models / "generator.h5", plain)
     _same_in_tf_keras([(plain, plain), (str(models / "conditional.h5"), conditional)])
@@ -176,3 +179,46 @@ def test_the_shipped_generators_export_for_tf_keras(tmp_path):
         pairs.append((os.path.join(shipped, "generator.h5"), str(tmp_path / f"{os.path.basename(shipped)}.h5")))
         assert main(["export", "--keras2", shipped, pairs[-1][1]]) == 0
     _same_in_tf_keras(pairs)
+
+
+TF_KERAS_DCGAN = """
+import sys
+import numpy as np, tf_keras as keras
+from tf_keras import layers
+
+def generator(kernel):  # facegan's build_generator(32, 4), layer for layer, in Keras 2
+    model = keras.Sequential([keras.Input((100,)), layers.Dense(256, use_bias=False),
+                              layers.BatchNormalization(momentum=0.9, epsilon=1e-5), layers.ReLU(),
+                              layers.Reshape((4, 4, 16))], name="generator")
+    for filters in (8, 4):
+        model.add(layers.Conv2DTranspose(filters, kernel, strides=2, padding="same", use_bias=False))
+        model.add(layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+        model.add(layers.ReLU())
+    model.add(layers.Conv2DTranspose(3, kernel, strides=2, padding="same", activation="tanh"))
+    return model
+
+noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+for kernel, path in ((5, sys.argv[1]), (4, sys.argv[2])):
+    model = generator(kernel)
+    model.layers[1].set_weights([w + 0.5 for w in model.layers[1].get_weights()])  # BN state that counts
+    model.save(path)
+    np.save(path + ".npy", model.predict(noise, verbose=0))
+"""
+
+
+def test_a_dcgan_generator_saved_by_tf_keras_draws_here_and_other_layers_are_named(tmp_path):
+    pytest.importorskip("tf_keras", reason="the test extra's tf-keras is not installed")
+    same, other = str(tmp_path / "keras2.h5"), str(tmp_path / "keras2_4x4.h5")
+    result = subprocess.run([sys.executable, "-c", TF_KERAS_DCGAN, same, other], capture_output=True, text=True,
+                            env={**ENVIRONMENT, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert main(["generate", "--checkpoint", same, "--n", "4", "--out", str(tmp_path / "faces.png")]) == 0
+    assert os.path.getsize(tmp_path / "faces.png") > 0
+    noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+    started = build_generator(**TINY)
+    checkpoints.start_from(started, same)  # what --init-from does with it
+    for model in (weights.load_model_h5(same, "generator", False, 32), started):
+        np.testing.assert_allclose(model.predict(noise, verbose=0), np.load(same + ".npy"), atol=2e-6)
+    with pytest.raises(FaceganError, match=r"keras2_4x4.h5: only 5 of its 17 weight arrays fit generator \(its "
+                                           r"array 6 is \(4, 4, 8, 16\), generator's \S+ is \(5, 5, 8, 16\)\)"):
+        checkpoints.start_from(build_generator(**TINY), other)
