@@ -177,7 +177,7 @@ def _keras_load(path, shown=None):
 
 
 def describe(model):
-    """What a model is, by its shapes: {kind, conditional, noise, image_size}. kind is generator (noise ->
+    """What a model is, by its shapes: {kind, conditional, noise, image_size, shapes}. kind: generator (noise ->
     image), discriminator (image -> 1 number), encoder (image -> numbers) or None."""
     try:
         inputs = [tuple(tensor.shape[1:]) for tensor in model.inputs]

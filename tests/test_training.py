@@ -277,6 +277,8 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
             steps += line == "step\n"
             if steps == wanted:
                 break
+        while not kill and checkpoints.checkpoint_dir(run) is None and process.poll() is None:
+            time.sleep(0.001)  # before its first checkpoint a run has nothing to resume from
         assert process.poll() is None, "the run ended before its kill"
         begun = time.time_ns()
         if kill % 2:  # ... while it writes a checkpoint
@@ -294,9 +296,7 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
         assert before <= saved <= progress and progress - saved <= save_every, (before, saved, progress)
     assert caught_writing >= 1, "no kill fell within a checkpoint write"
     epochs = state["epoch"] + 1  # the last resume finishes the epoch it is in, as a run of that many would
-    finished = subprocess.run([sys.executable, "-c", COUNTING_TRAINER, "--resume", "--out", run, "--epochs",
-                               str(epochs)], capture_output=True, env=environment)
-    assert finished.returncode == 0, finished.stderr
+    training.train({**checkpoints.read_config(run), "epochs": epochs}, run, resume=True)
     with open(os.path.join(run, "history.csv")) as f:
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, steps_per_epoch * epochs + 1))
     straight = str(tmp_path / "straight")
