@@ -15,7 +15,8 @@ import shutil
 import numpy as np
 
 from facegan import FaceganError
-from facegan.weights import describe, load_model_h5, save_model_h5
+from facegan import weights
+from facegan.weights import load_model_h5, save_model_h5
 
 CHECKPOINT = "checkpoint"
 GENERATOR_FILE = "generator.h5"
@@ -110,7 +111,7 @@ def start_from(model, source_path):
     or the shipped weights. Where `model` has more than the source, the extra starts at zero, so that it has no
     say at first and is learnt from there: extra input rows of a layer (the age group fed to the conditional
     generator beside z) and extra weights between the source's (the projection discriminator's age embedding)."""
-    wanted = describe(model)  # a plain source may start a conditional model, not the reverse
+    wanted = weights.model_profile(model)  # a plain source may start a conditional model, not the reverse
     source = load_model_h5(source_path, wanted["kind"], False if not wanted["conditional"] else None,
                            wanted["image_size"])
     source = [weight.numpy() for weight in source.weights]

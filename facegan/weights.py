@@ -176,7 +176,7 @@ def _keras_load(path, shown=None):
         raise FaceganError(f"{shown or path}: Keras cannot load it ({_first_line(problem)})") from None
 
 
-def describe(model):
+def model_profile(model):
     """What a model is, by its shapes: {kind, conditional, noise, image_size, shapes}. kind: generator (noise ->
     image), discriminator (image -> 1 number), encoder (image -> numbers) or None."""
     try:
@@ -199,7 +199,7 @@ WHAT = {"generator": "a generator (noise -> image)", "discriminator": "a discrim
 
 def load_model_h5(path, kind=None, conditional=None, image_size=None):
     """The model in `path` (Keras 3's .h5 or .keras, or tf-keras' .h5), checked against what the caller needs:
-    its `kind` (see `describe`), whether it is age-`conditional`, its `image_size`; a generator also takes
+    its `kind` (see `model_profile`), whether it is age-`conditional`, its `image_size`; a generator also takes
     NOISE_DIM noise. Any bad file, whatever is wrong with it, is a one-line FaceganError naming the file."""
     if os.path.isfile(path) and zipfile.is_zipfile(path):
         model = _keras_load(path)
@@ -215,7 +215,7 @@ def load_model_h5(path, kind=None, conditional=None, image_size=None):
                 model = _keras_load(copy, shown=path)
         else:
             model = _keras_load(path)
-    _check(path, describe(model), kind, conditional, image_size)
+    _check(path, model_profile(model), kind, conditional, image_size)
     return model
 
 
