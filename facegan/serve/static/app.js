@@ -18,7 +18,7 @@ function say(text) {
   $("message").hidden = !text;
 }
 
-function progressShown(text, fraction) {
+function progressShown(text, fraction = null) {
   $("status").hidden = text === null;
   $("status-text").textContent = text || "";
   if (fraction === null) $("progress").removeAttribute("value");  // indeterminate
@@ -89,7 +89,8 @@ function show(id, result, seconds) {
   $("original").src = result.original;
   $("source-age").textContent = `${result.source_age}`;
   $("aged").replaceChildren(...result.ages.map((age) => figure(result.aged[age], `at ${age}`, age)));
-  $("notes").textContent = [...result.notes, `aged in ${seconds.toFixed(1)} s`].join("; ");
+  $("notes").textContent = result.notes.join("; ");
+  $("results").title = `aged in ${seconds.toFixed(1)} s`;
   $("results").hidden = false;
   pick();
 }
