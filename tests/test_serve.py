@@ -66,8 +66,10 @@ def server(tmp_path_factory):
 def browser():
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+        # a fake camera (a test pattern) and no permission prompt, for the webcam snapshot
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream"])
         yield chromium
         chromium.close()
 
@@ -185,3 +187,13 @@ def test_new_faces_and_a_morph(page):
         page.eval_on_selector_all("#frames img", "images => images[4].src")
     ends = page.eval_on_selector_all("#frames img", "images => [images[0].src, images[8].src]")
     assert ends[0] != ends[1]
+
+
+def test_a_webcam_snapshot_is_uploaded(page):
+    page.context.grant_permissions(["camera"])
+    page.click("#webcam")
+    expect(page.locator("#camera")).to_be_visible()
+    page.wait_for_function("() => document.getElementById('video').videoWidth > 0")
+    page.click("#snap")
+    expect(page.locator("#camera")).to_be_hidden()
+    expect(page.locator("#message")).to_contain_text("no face found", timeout=30_000)  # a test pattern
