@@ -9,6 +9,7 @@ import asyncio
 import base64
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import io
 import itertools
@@ -71,9 +72,18 @@ def _problem(message, status=400):
 
 
 def create_app(engine):
-    app = FastAPI(title="facegan", docs_url=None, redoc_url=None, openapi_url=None)
     worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="facegan-models")
     jobs, line, lock, ids = collections.OrderedDict(), [], threading.Lock(), itertools.count(1)
+    stopping = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        # Ctrl-C: the aging under way stops at its next step, the queued ones are dropped
+        stopping.set()
+        worker.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="facegan", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
     async def on_worker(function, *args):
         return await asyncio.get_running_loop().run_in_executor(worker, function, *args)
@@ -84,6 +94,8 @@ def create_app(engine):
             job.state, job.started = "running", time.monotonic()
 
         def progress(done, total):
+            if stopping.is_set():
+                raise RuntimeError("the server is stopping")
             job.done, job.total = done, total
 
         try:

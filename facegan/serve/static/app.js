@@ -36,9 +36,15 @@ async function answer(response) {
 }
 
 // aging a photo
+const REFUSED = 80 * 2 ** 20;  // the server refuses an upload this large unread: say it here instead
+
 async function upload(file, name) {
   say("");
   $("results").hidden = true;
+  if (file.size > REFUSED) {
+    say(`the file is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is 10 MB`);
+    return;
+  }
   progressShown("uploading", null);
   const form = new FormData();
   form.append("photo", file, name || file.name || "photo");
