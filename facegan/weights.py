@@ -18,7 +18,8 @@ import h5py
 import keras
 
 from facegan import FaceganError
-from facegan.models import NOISE_DIM, SUPPORTED_IMAGE_SIZES
+from facegan.models import SUPPORTED_IMAGE_SIZES
+from facegan.prior import NOISE_DIM
 
 NESTED = ("Sequential", "Functional", "Model")
 KERAS3_ONLY = ("quantization_config",)  # config keys that tf-keras' layers refuse
