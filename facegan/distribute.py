@@ -20,6 +20,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import weakref
 
 import numpy as np
 
@@ -70,7 +71,9 @@ class Replicas:
     def __init__(self, strategy=None):
         self.strategy = strategy
         self.count = strategy.num_replicas_in_sync if strategy else 1
-        self._compiled = {}
+        self._compiled = {}  # run's tf.functions, by function
+        self._averages = weakref.WeakKeyDictionary()  # sync's tf.functions, by model
+        self._prepared = weakref.WeakSet()  # models whose loss and metrics are built (see shards)
 
     def scope(self):
         """Where models and optimizers are built so that their variables are mirrored on every replica."""
@@ -107,11 +110,11 @@ class Replicas:
         `model.test_on_batch` on one shard builds them (it changes no weight)."""
         if self.strategy is None:
             return inputs, labels
-        if id(model) not in self._compiled:
+        if model not in self._prepared:
             size = len(labels) // self.count
             model.test_on_batch([part[:size] for part in inputs] if isinstance(inputs, list) else inputs[:size],
                                 labels[:size])
-            self._compiled[id(model)] = model
+            self._prepared.add(model)
         return self.split(inputs), self.split(labels)
 
     def run(self, function, batch):
@@ -130,18 +133,18 @@ class Replicas:
     def sync(self, model):
         """Averages `model`'s BN moving statistics across replicas (each replica updated its own copy from its
         own shard in the last step)."""
-        if self.strategy is None:
+        if self.strategy is None or not model.non_trainable_weights:
             return
-        if model.name not in self._compiled:
+        if model not in self._averages:
             import tensorflow as tf
 
             def average(weights):
                 means = tf.distribute.get_replica_context().all_reduce("MEAN", [weight.value for weight in weights])
                 for weight, mean in zip(weights, means):
                     weight.assign(mean)
-            self._compiled[model.name] = tf.function(
+            self._averages[model] = tf.function(
                 lambda: self.strategy.run(average, args=(model.non_trainable_weights,)))
-        self._compiled[model.name]()
+        self._averages[model]()
 
     @contextlib.contextmanager
     def working_folder(self, run_dir):
