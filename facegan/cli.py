@@ -66,6 +66,10 @@ def _train_arguments(parser):
                         help="also keep an exponential moving average of G's weights (0.999 is usual), saved as "
                              "generator_ema.h5 and used for samples and generate.py; training is unchanged "
                              "(default 0: none)")
+    parser.add_argument("--distribute", choices=("none", "mirrored", "multi-worker"),
+                        help="data-parallel training with tf.distribute: mirrored (all GPUs of this machine) or "
+                             "multi-worker (one process per machine, configured by TF_CONFIG); --batch-size is the "
+                             "global batch (docs/distributed.md; default none)")
     parser.add_argument("--init-from", metavar="FOLDER",
                         help="start from the generator.h5 and discriminator.h5 in FOLDER (a run's checkpoint/ or "
                              "checkpoints/dcgan-utkface-64) with fresh optimizers; a plain pair can start the "

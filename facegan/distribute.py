@@ -58,10 +58,30 @@ def replicas_for(name):
         if "TF_CONFIG" not in os.environ:
             raise FaceganError("--distribute multi-worker needs TF_CONFIG (the cluster and this worker's place in "
                                "it): see docs/distributed.md")
-        return Replicas(tf.distribute.MultiWorkerMirroredStrategy())
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        _reduce_logs_without_an_axis()
+        return Replicas(strategy)
     use_logical_cpus()
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return Replicas(tf.distribute.MirroredStrategy([device.name for device in devices]))
+
+
+def _reduce_logs_without_an_axis():
+    """Keras 3 (3.15 here) reduces the scalar logs of a multi-worker step with `strategy.reduce(..., axis=0)`,
+    which fails with "Invalid reduction dimension 0 for input with 0 dimensions" (tensorflow/tensorflow#72388):
+    every `train_on_batch` would. Its TensorFlow trainer gets the same mean with no axis instead, for that case
+    only (the weights are not affected; the logs come out as a mirrored run's)."""
+    from keras.src.backend.tensorflow import trainer
+    from keras.src import tree
+
+    keras_reduce = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            return tree.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
+        return keras_reduce(values, strategy, reduction)
+    if trainer.reduce_per_replica.__module__ == trainer.__name__:
+        trainer.reduce_per_replica = reduce_per_replica
 
 
 class Replicas:
@@ -139,7 +159,8 @@ class Replicas:
             import tensorflow as tf
 
             def average(weights):
-                means = tf.distribute.get_replica_context().all_reduce("MEAN", [weight.value for weight in weights])
+                values = [tf.identity(weight.value) for weight in weights]  # tensors: all_reduce takes no variables
+                means = tf.distribute.get_replica_context().all_reduce("MEAN", values)
                 for weight, mean in zip(weights, means):
                     weight.assign(mean)
             self._averages[model] = tf.function(

@@ -17,7 +17,7 @@ import tensorflow as tf  # noqa: E402
 import test_recipe  # noqa: E402
 from facegan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.recipe import DCGAN  # noqa: E402
-from test_recipe import OPTIONS, changed, make_gan, real_batch, snapshot  # noqa: E402,F401 (a fixture)
+from test_recipe import OPTIONS, make_gan, real_batch  # noqa: E402,F401 (real_batch: a fixture)
 
 from conftest import TINY  # noqa: E402
 
