@@ -162,7 +162,8 @@ class DCGAN:
     def train_generator(self, batch_size, rng, conditions=None):
         """Half-step 2: G learns to make D say "real" about fresh fakes, through the stack with D frozen."""
         self.discriminator.trainable = False
-        inputs, labels = self.replicas.shards(self.d_on_g, self.generator_input(self.noise(rng, batch_size), conditions),
+        noise = self.noise(rng, batch_size)
+        inputs, labels = self.replicas.shards(self.d_on_g, self.generator_input(noise, conditions),
                                               np.ones((batch_size, 1), np.float32))
         generator_loss = self.d_on_g.train_on_batch(inputs, labels)
         self.discriminator.trainable = True

@@ -90,7 +90,8 @@ def check_config(config):
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
-    if config["distribute"] not in distribute.STRATEGIES or (config["distribute"] != "none" and config["model"] != "dcgan"):
+    distributed = config["distribute"] != "none"
+    if config["distribute"] not in distribute.STRATEGIES or (distributed and config["model"] != "dcgan"):
         raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(distribute.STRATEGIES)}, "
                            "for GAN runs")
     if config["mismatched_ages"] and not config["conditional"]:
