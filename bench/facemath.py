@@ -25,18 +25,20 @@ import numpy as np  # noqa: E402
 from facegan import checkpoints, pictures  # noqa: E402
 from facegan.data import load_faces  # noqa: E402
 from facegan.latent import PERCEPTUAL_WEIGHT, project  # noqa: E402
+from facegan.pixels import in_levels, to_uint8  # noqa: E402
+from facegan.prior import noise_dim as noise_dim_of  # noqa: E402
 
 
 def sharpness(images):
     """Mean squared Laplacian of the grey image, in 0-255 levels: blur lowers it."""
-    grey = pictures.to_uint8(images).astype(np.float32).mean(axis=-1)
+    grey = to_uint8(images).astype(np.float32).mean(axis=-1)
     laplacian = (grey[:, 1:-1, :-2] + grey[:, 1:-1, 2:] + grey[:, :-2, 1:-1] + grey[:, 2:, 1:-1]
                  - 4 * grey[:, 1:-1, 1:-1])
     return float(np.mean(laplacian ** 2))
 
 
 def errors(originals, reconstructions):
-    difference = 127.5 * (np.asarray(reconstructions) - originals)
+    difference = in_levels(np.asarray(reconstructions) - originals)
     return float(np.abs(difference).mean()), float(np.sqrt(np.mean(difference ** 2)))
 
 
@@ -64,7 +66,7 @@ def main():
     generator = checkpoints.load_model_h5(generator_path)
     discriminator = checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
     decoder, encoder, _ = checkpoints.load_models(args.vae, ("generator", "encoder"))
-    noise_dim = generator.input_shape[-1]
+    noise_dim = noise_dim_of(generator)
     faces = load_faces(args.faces, generator.output_shape[1], progress=False)
     rng = np.random.default_rng(0)
     chosen = rng.permutation(len(faces))[:args.n]

@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 
-from facegan import checkpoints, evaluate  # noqa: E402
+from facegan import checkpoints  # noqa: E402
+from facegan.metrics import fid  # noqa: E402
 
 
 def score_epochs(epochs_dir, real, n):
@@ -33,7 +34,7 @@ def score_epochs(epochs_dir, real, n):
     for epoch in sorted(set(epochs) | set(scores)):
         if epoch not in scores:
             generator = checkpoints.load_model_h5(os.path.join(epochs_dir, f"epoch_{epoch}", "generator.h5"))
-            result = evaluate.score(generator, real, n)
+            result = fid.score(generator, real, n)
             scores[epoch] = {"epoch": epoch, "n": n, "fid": result["fid"], "kid": result["kid"],
                              "kid_std": result["kid_std"]}
             with open(scores_path, "w", newline="") as f:

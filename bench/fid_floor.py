@@ -16,7 +16,7 @@ import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow
 import numpy as np  # noqa: E402
 
 from facegan.data import load_faces  # noqa: E402
-from facegan.evaluate import frechet_distance, inception_features, kernel_distance  # noqa: E402
+from facegan.metrics.fid import frechet_distance, inception_features, kernel_distance  # noqa: E402
 
 
 def main():

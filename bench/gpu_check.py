@@ -17,7 +17,8 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from facegan import checkpoints, distribute, evaluate, training  # noqa: E402
+from facegan import checkpoints, distribute, training  # noqa: E402
+from facegan.metrics import fid  # noqa: E402
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--eval-n", type=int, default=1000, help="faces generated and real faces for the FID")
     args = parser.parse_args()
-    evaluate.require_extra()
+    fid.require_extra()
     replicas = distribute.replicas_for("mirrored")  # before TensorFlow runs anything
     import tensorflow as tf
 
@@ -50,8 +51,9 @@ def main():
     for gpu in gpus:
         peak = tf.config.experimental.get_memory_info(gpu.split("device:")[-1])["peak"] / 2**30
         print(f"peak memory {gpu}: {peak:.2f} GiB")
-    fid = checkpoints.read_rows(run, training.QUALITY_FILE)[-1]["fid"]
-    print(f"FID after {args.epochs} epochs ({args.eval_n} samples vs {args.eval_n} faces of {args.data}): {fid:.1f}")
+    score = checkpoints.read_rows(run, training.QUALITY_FILE)[-1]["fid"]
+    print(f"FID after {args.epochs} epochs ({args.eval_n} samples vs {args.eval_n} faces of {args.data}): "
+          f"{score:.1f}")
     print(f"run folder: {run}")
 
 

@@ -15,32 +15,35 @@ import keras
 import numpy as np
 
 from facegan import FaceganError
-from facegan.latent import draw, noise_dim_of, project
-from facegan.models import AGE_GROUPS, age_conditions, build_encoder
+from facegan.latent import draw, project
+from facegan.models import build_encoder
+from facegan.pixels import to_uint8, to_unit
+from facegan.prior import age_conditions, noise_dim, random_age_conditions, sample_noise
 
 ENCODER_FILE = "latent_encoder.h5"
-AGES_FILE = "ages.csv"  # `facegan age --out DIR` writes DIR/ages.csv: file,from_age,to_age
+AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
 ENCODER_STEPS = 3000
 ENCODER_BATCH = 64
 # The default strengths, calibrated on the shipped pair with bench/aging.py (64 held-out 18-35-year-olds aged
 # to 60): at these, the aged faces read to the outside age estimator like real 55-65-year-olds.
 DETAILED_STRENGTH = 1.75
 REGENERATED_STRENGTH = 1.25
+RESULT_KEYS = ("original", "reconstruction", "aged", "from_age", "to_age")  # of each face's NAME.npz
 
 
 def train_latent_encoder(generator, filters=64, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, seed=0,
                          learning_rate=2e-4, progress=None):
     """E(G(z, c)) ~ z, by mean squared error on fresh (G(z, c), z) pairs each step; c drawn uniformly over the
     age groups so that every age is covered."""
-    noise_dim, image_size = noise_dim_of(generator), generator.output_shape[1]
+    dim, image_size = noise_dim(generator), generator.output_shape[1]
     keras.utils.set_random_seed(seed)
-    encoder = build_encoder(image_size, filters, outputs=noise_dim, name="latent_encoder")
+    encoder = build_encoder(image_size, filters, outputs=dim, name="latent_encoder")
     encoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5), loss="mean_squared_error")
     rng = np.random.default_rng(seed)
     losses = []
     for step in range(steps):
-        codes = rng.uniform(-1, 1, (batch_size, noise_dim)).astype(np.float32)
-        groups = np.eye(len(AGE_GROUPS), dtype=np.float32)[rng.integers(0, len(AGE_GROUPS), batch_size)]
+        codes = sample_noise(rng, batch_size, dim)
+        groups = random_age_conditions(rng, batch_size)
         images = draw(generator, codes, groups)
         losses.append(float(encoder.train_on_batch(images, codes)))
         if progress:
@@ -85,37 +88,50 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print, dete
     return faces, np.asarray(ages, np.float64), usable
 
 
-def read_results(folder):
-    """What `facegan age --out folder` wrote: (originals, reconstructions, aged) in [-1, 1], source and target
-    ages, read back from ages.csv and the strips, so that `facegan evaluate --aged` can judge them."""
-    import csv
+def save_result(path, original, reconstruction, aged, source_age, target_age):
+    """One aged face as `facegan evaluate-aging` reads it back: a .npz of the three faces (uint8) and both ages."""
+    from facegan.files import replaced_atomically
 
-    from facegan.pictures import strip_faces
+    with replaced_atomically(path) as temporary:
+        np.savez(temporary, original=to_uint8(original), reconstruction=to_uint8(reconstruction),
+                 aged=to_uint8(aged), from_age=source_age, to_age=target_age)
 
+
+def append_ages(folder, rows):
+    """Adds (file, from_age, to_age) rows to the folder's ages.csv, a log that no later run overwrites."""
     path = os.path.join(folder, AGES_FILE)
-    if not os.path.isfile(path):
-        raise FaceganError(f"{folder}: no {AGES_FILE} here: not a `facegan age --out` folder")
-    strips, source_ages, target_ages = [], [], []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            strip = os.path.join(folder, row["file"][:-len(".png")] + ".strip.png")
-            try:
-                strips.append(strip_faces(strip, 3))
-            except (OSError, ValueError) as problem:
-                raise FaceganError(f"{strip}: {problem}") from None
-            source_ages.append(float(row["from_age"]))
-            target_ages.append(float(row["to_age"]))
-    if not strips:
-        raise FaceganError(f"{path}: lists no faces")
-    originals, reconstructions, aged = np.stack(strips).transpose(1, 0, 2, 3, 4)
-    return originals, reconstructions, aged, np.array(source_ages), np.array(target_ages)
+    new = not os.path.isfile(path)
+    with open(path, "a", newline="") as f:
+        if new:
+            f.write("file,from_age,to_age\n")
+        f.writelines(f"{name},{source:g},{target:g}\n" for name, source, target in rows)
+
+
+def read_results(folder):
+    """Every face that `facegan age --out folder` saved (its latest run for each photo): (originals,
+    reconstructions, aged) in [-1, 1], then the source and target ages."""
+    paths = sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".npz")) \
+        if os.path.isdir(folder) else []
+    if not paths:
+        raise FaceganError(f"{folder}: no .npz results here: not a `facegan age --out` folder")
+    results = []
+    for path in paths:
+        try:
+            with np.load(path) as saved:
+                results.append({key: saved[key] for key in RESULT_KEYS})
+        except (OSError, ValueError, KeyError) as problem:
+            raise FaceganError(f"{path}: not a result of `facegan age` ({problem})") from None
+    originals, reconstructions, aged = (to_unit(np.stack([result[key] for result in results]))
+                                        for key in RESULT_KEYS[:3])
+    return (originals, reconstructions, aged, *(np.array([float(result[key]) for result in results])
+                                                 for key in RESULT_KEYS[3:]))
 
 
 def _estimated_age(face):
-    from facegan import evaluate
+    from facegan.metrics import judges
 
     try:
-        return float(evaluate.estimate_ages(face[None].astype(np.float32) / 127.5 - 1.0)[0])
+        return float(judges.estimate_ages(to_unit(face[None]))[0])
     except FaceganError:  # the aging extra is not installed
         return None
 

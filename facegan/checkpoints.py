@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from facegan import FaceganError
+from facegan.files import replaced_atomically
 
 CHECKPOINT = "checkpoint"
 GENERATOR_FILE = "generator.h5"
@@ -178,12 +179,10 @@ def read_rows(run_dir, name):
 
 def write_rows(run_dir, name, rows):
     """Replaces a run's CSV log whole, so a kill leaves the old one or the new one."""
-    path = os.path.join(run_dir, name)
-    with open(path + ".tmp", "w", newline="") as f:
+    with replaced_atomically(os.path.join(run_dir, name)) as temporary, open(temporary, "w", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(path + ".tmp", path)
 
 
 def write_config(run_dir, config):
@@ -209,18 +208,18 @@ def newest_run(root="checkpoints", conditional=None):
     return max(runs, key=lambda run: os.path.getmtime(checkpoint_dir(run)), default=None)
 
 
-def find_generator(checkpoint=None, root="checkpoints", conditional=None):
+def find_generator(checkpoint=None, root="checkpoints", conditional=None, newest_run_first=True):
     """Path of the generator to sample from (in a folder, generator_ema.h5 before generator.h5): the given file
-    or folder, else the newest run (of the kind `conditional` asks for, if it asks), else the shipped model of
-    that kind."""
+    or folder, else the newest run (of the kind `conditional` asks for, if it asks) when `newest_run_first`,
+    else the shipped model of that kind."""
     if checkpoint is None:
-        checkpoint = newest_run(root, conditional)
+        checkpoint = newest_run(root, conditional) if newest_run_first else None
         shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
         if checkpoint is None and os.path.isfile(os.path.join(shipped, GENERATOR_FILE)):
             checkpoint = shipped
         if checkpoint is None:
-            raise FaceganError(f"no checkpoint found under {root}/: train one first with `python train.py` "
-                               "(or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
+            raise FaceganError(f"no checkpoint found under {root}/ and no shipped model in {shipped}: train one first "
+                               "with `python train.py` (or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
     if os.path.isfile(checkpoint):
         return checkpoint
     if not os.path.isdir(checkpoint):
@@ -230,6 +229,24 @@ def find_generator(checkpoint=None, root="checkpoints", conditional=None):
             if candidate and os.path.isfile(os.path.join(candidate, name)):
                 return os.path.join(candidate, name)
     raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
+
+
+def describe(model_path):
+    """The weights a command loaded, as it prints them: the file, and for a run's checkpoint the epoch and step
+    it was saved at, or that it is a shipped model."""
+    absolute = os.path.abspath(model_path)
+    relative = os.path.relpath(absolute)
+    shown = relative if not relative.startswith(os.pardir) else os.path.normpath(model_path)
+    state_path = os.path.join(os.path.dirname(absolute), STATE_FILE)
+    if os.path.isfile(state_path):
+        with open(state_path) as f:
+            state = json.load(f)
+        when = (f"after epoch {state['epoch']}" if state["step"] == 0
+                else f"at epoch {state['epoch'] + 1}, step {state['step']}")
+        return f"{shown} (saved {when})"
+    if os.path.dirname(absolute) in (SHIPPED_DIR, SHIPPED_AGING_DIR):
+        return f"{shown} (shipped)"
+    return shown
 
 
 def find_discriminator(generator_path):

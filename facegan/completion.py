@@ -9,6 +9,7 @@ from PIL import Image
 
 from facegan import FaceganError
 from facegan.latent import project
+from facegan.pixels import in_levels
 
 MASKS = ("center", "left", "right", "top", "bottom", "random")
 RANDOM_MISSING = 0.8  # Yeh et al.'s random mask drops 80% of the pixels
@@ -85,3 +86,9 @@ def complete(generator, discriminator, faces, known, weighting="uniform", **proj
     completed = np.stack([blend(face, filled, mask)
                           for face, filled, mask in zip(faces, projection.reconstructions, known)])
     return completed, projection
+
+
+def hole_errors(completed, faces, known):
+    """Mean absolute error inside each face's hole, in 0-255 grey levels: how well the hole was guessed."""
+    hole = 1.0 - np.asarray(known)
+    return in_levels((np.abs(completed - faces) * hole).sum(axis=(1, 2, 3)) / (3 * hole.sum(axis=(1, 2, 3))))

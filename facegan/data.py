@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from facegan import FaceganError
+from facegan.files import replaced_atomically
+from facegan.pixels import to_unit
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # Photos are far smaller; anything bigger is a decompression bomb, not a face.
@@ -107,7 +109,7 @@ class FaceSet:
 
     def batch(self, indices):
         """Faces scaled to [-1, 1] as float32, the generator's tanh range."""
-        return self.images[indices].astype(np.float32) / 127.5 - 1.0
+        return to_unit(self.images[indices])
 
     def with_ages(self, folder):
         """Only the faces with a usable age (see `read_ages`); the others join `skipped`."""
@@ -142,9 +144,11 @@ def load_faces(folder, image_size, cache_dir=None, workers=None, progress=True):
     if not files:
         raise FaceganError(f"{folder}: none of the {len(paths)} files is a usable image")
     os.makedirs(cache_dir, exist_ok=True)
-    _write_atomically(images_file, lambda f: np.save(f, images))
+    with replaced_atomically(images_file) as temporary:
+        np.save(temporary, images)
     index = {"files": [os.path.relpath(f, folder) for f in files], "skipped": skipped}
-    _write_atomically(index_file, lambda f: f.write(json.dumps(index).encode()))
+    with replaced_atomically(index_file) as temporary, open(temporary, "w") as f:
+        json.dump(index, f)
     return FaceSet(images, files, skipped)
 
 
@@ -178,13 +182,6 @@ def _progress_bar(total, unit):
 
     print(f"{unit} {total} images (cached for the next run)")
     return keras.utils.Progbar(total, unit_name="image")
-
-
-def _write_atomically(path, write):
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as f:
-        write(f)
-    os.replace(temporary, path)
 
 
 def read_inputs(paths, image_size):

@@ -17,6 +17,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from facegan.pixels import in_levels
+from facegan.prior import noise_dim, sample_noise
+
 STEPS = 300
 PERCEPTUAL_WEIGHT = 0.1
 LEARNING_RATE = 0.05
@@ -109,25 +112,21 @@ def draw(generator, codes, conditions=None):
     return generator.predict(inputs, verbose=0, batch_size=CHUNK)
 
 
-def noise_dim_of(generator):
-    return generator.inputs[0].shape[-1]
-
-
 def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, perceptual_weight,
              learning_rate, restarts, seed, progress):
-    noise_dim = noise_dim_of(generator)
+    dim = noise_dim(generator)
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
     chunks = range(0, len(faces), faces_per_chunk)
     total_steps, done_steps = len(chunks) * steps, 0
-    codes, errors = np.empty((len(faces), noise_dim), np.float32), np.empty(len(faces), np.float32)
+    codes, errors = np.empty((len(faces), dim), np.float32), np.empty(len(faces), np.float32)
     for start in chunks:
         chunk = slice(start, start + faces_per_chunk)
         count = len(faces[chunk])
         # every restart of a face is one more row: face i's restarts are rows i, i + count, ...
         targets = np.tile(np.concatenate([faces[chunk], weights[chunk]], axis=-1), (restarts, 1, 1, 1))
         chunk_conditions = None if conditions is None else np.tile(conditions[chunk], (restarts, 1))
-        initial = rng.uniform(-1, 1, (count * restarts, noise_dim)).astype(np.float32)
+        initial = sample_noise(rng, count * restarts, dim)
         if initial_codes is not None:
             initial[:count] = initial_codes[chunk]
         search = _search_model(generator, discriminator, initial, chunk_conditions, perceptual_weight,
@@ -168,4 +167,4 @@ def _search_model(generator, discriminator, initial_codes, conditions, perceptua
 def _mean_weighted_error(images, faces_and_weights):
     faces, weights = faces_and_weights[..., :3], faces_and_weights[..., 3:]
     total = np.sum(weights * np.abs(images - faces), axis=(1, 2, 3))
-    return 127.5 * total / np.maximum(3 * np.sum(weights, axis=(1, 2, 3)), 1)
+    return in_levels(total) / np.maximum(3 * np.sum(weights, axis=(1, 2, 3)), 1)

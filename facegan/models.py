@@ -6,14 +6,11 @@ Only stock Keras layers and initializers are used, so a saved `generator.h5` loa
 import math
 
 import keras
-import numpy as np
 from keras import layers
 
-NOISE_DIM = 100
+from facegan.prior import AGE_GROUPS, NOISE_DIM
+
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
-# The conditional pair's age groups, as one-hot conditions (after Age-cGAN's six). Unlike its open "60+", a
-# group is centred on 60 and closed at 65, so that `--to 60` asks for 55-65-year-olds, not for everyone over 60.
-AGE_GROUPS = ((0, 12), (13, 19), (20, 29), (30, 39), (40, 54), (55, 65), (66, 120))
 
 
 # Radford et al.: every weight from N(0, 0.02), the BN scale from N(1, 0.02). The initializers are left
@@ -85,20 +82,6 @@ def build_encoder(image_size=64, filters=64, outputs=2 * NOISE_DIM, name="encode
     model = _add_downsampling(keras.Sequential(name=name), image_size, filters)
     model.add(layers.Dense(outputs, kernel_initializer=_weights()))
     return model
-
-
-def age_group(age):
-    """Index of the group of AGE_GROUPS that holds `age` (whole years, 0-120)."""
-    for index, (youngest, oldest) in enumerate(AGE_GROUPS):
-        if youngest <= age <= oldest:
-            return index
-    raise ValueError(f"age {age} is outside 0-120")
-
-
-def age_conditions(ages):
-    """One-hot age groups, (n, len(AGE_GROUPS)) float32: the condition the conditional pair takes."""
-    groups = [age_group(int(round(age))) for age in np.ravel(ages)]
-    return np.eye(len(AGE_GROUPS), dtype=np.float32)[groups]
 
 
 def build_conditional_generator(image_size=64, filters=64, noise_dim=NOISE_DIM, conditions=len(AGE_GROUPS)):

@@ -1,14 +1,11 @@
 """What people would rather look at than read: image grids and the loss plot."""
 import math
-import os
 
 import numpy as np
 from PIL import Image
 
-
-def to_uint8(images):
-    """[-1, 1] floats (the generator's tanh range) -> uint8 pixels."""
-    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+from facegan.files import replaced_atomically
+from facegan.pixels import to_uint8
 
 
 def grid(images, columns=None, padding=2):
@@ -25,22 +22,10 @@ def grid(images, columns=None, padding=2):
     return Image.fromarray(sheet)
 
 
-def strip_faces(path, count, padding=2):
-    """The `count` faces of a one-row `grid` picture, back in [-1, 1]."""
-    pixels = np.asarray(Image.open(path).convert("RGB"), np.float32) / 127.5 - 1.0
-    size = pixels.shape[0] - 2 * padding
-    if pixels.shape[1] != count * (size + padding) + padding:
-        raise ValueError(f"not a strip of {count} faces")
-    return np.stack([pixels[padding:padding + size, padding + index * (size + padding):][:, :size]
-                     for index in range(count)])
-
-
 def save_image(image, path):
     """Saves a PIL image through a temporary file, so a reader never sees half a PNG."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.tmp.png"
-    image.save(temporary)
-    os.replace(temporary, path)
+    with replaced_atomically(path) as temporary:
+        image.save(temporary)
 
 
 def save_face(face, path):
@@ -85,10 +70,9 @@ def plot_history(rows, steps_per_epoch, path, quality=()):
     epochs = losses.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
     epochs.set_xlabel("epoch")
     figure.tight_layout()
-    temporary = f"{path}.tmp.png"
-    figure.savefig(temporary, dpi=100)
+    with replaced_atomically(path) as temporary:
+        figure.savefig(temporary, dpi=100)
     plt.close(figure)
-    os.replace(temporary, path)
 
 
 def _smooth(values, window=25):
@@ -103,8 +87,6 @@ def save_gif(images, path, seconds_per_frame=0.08):
     """An endless animation that plays forwards then backwards, so a morph never jumps back to its start."""
     frames = [Image.fromarray(face) for face in to_uint8(images)]
     frames += frames[-2:0:-1]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.tmp.gif"
-    frames[0].save(temporary, save_all=True, append_images=frames[1:], loop=0,
-                   duration=int(seconds_per_frame * 1000))
-    os.replace(temporary, path)
+    with replaced_atomically(path) as temporary:
+        frames[0].save(temporary, save_all=True, append_images=frames[1:], loop=0,
+                       duration=int(seconds_per_frame * 1000))

@@ -1,46 +1,8 @@
-"""The DCGAN training step of Radford et al., exactly as documented, and the only code that touches `trainable`.
-
-One step:
-  1. noise z ~ U(-1, 1); fakes = G(z); D trains on the real batch (label 1) and the fakes (label 0), mixed;
-  2. fresh noise; D frozen; the stacked `d_on_g = Sequential([G, D])` trains towards label 1, which is the
-     non-saturating generator loss, maximise log D(G(z)); D trainable again.
-
-Keras 3 pitfall this layout avoids: a model's set of trainable weights is fixed when its first
-`train_on_batch` after `compile()` runs, not when it is compiled. If D were still trainable at the first
-`d_on_g.train_on_batch`, every G step would silently train D as well; if D were frozen at its own first
-`train_on_batch` (the "compile D, freeze, compile the stack, never toggle" pattern), D would never learn.
-Setting `discriminator.trainable` before *each* call makes both first calls see the right state, whichever
-runs first, so the step is correct by construction. `tests/test_recipe.py` snapshots every weight around each
-half-step to prove it.
-
-Batch normalisation, decided and tested:
-  - D's step runs D's BN on the statistics of the mixed real+fake batch and updates D's moving averages.
-  - G's step runs G's BN on batch statistics (and updates G's moving averages); the frozen D runs in inference
-    mode (Keras 3 does that for a frozen BN layer), i.e. on the moving averages of the mixed batches it was
-    trained on. Measured on UTKFace after 2 epochs, that frozen D scores fakes lower (~0.001-0.02) than D
-    does in its own step (~0.05-0.15): the G step faces a harsher D than the D step trains.
-  - The fakes shown to D are made exactly as the G step makes them, with G's BN on batch statistics, but
-    without touching G's moving averages: D's step changes D only.
-  - Sampling (`generator.predict`, generate.py, the .h5 contract) uses G's moving averages.
-
-The classic stabilisers are options, all off by default (the recipe above is the default, unchanged):
-  - `real_label=0.9`: one-sided label smoothing (Salimans et al., 2016): D learns 0.9 for real images;
-  - `separate_batches=True`: D's step as in the original DCGAN code, all-real and all-fake batches apart, so
-    each gets its own BN statistics (here: two `train_on_batch` calls, i.e. two Adam updates);
-  - `generator_steps=2`: G's step twice per D step (as DCGAN-tensorflow does, so that d_loss does not go to 0).
-
-The conditional pair of the aging issue, G(z, c) and D(x, c), goes through the very same steps: the real
-batch comes with its conditions, fakes get the batch's conditions shuffled (so they follow the data's
-distribution of ages, independently of the real images), and the stack feeds c to both models. One option
-is its own, off by default:
-  - `mismatched_ages=True`: the matching-aware discriminator of Reed et al. (2016, GAN-CLS): D also sees the
-    real batch under wrong age groups (each drawn uniformly from the other groups), labelled 0, so it must
-    judge "a real face of *this* age", not only "a real face"; G is then pushed towards the asked-for age.
-    The mismatched reals join the fakes' side of D's batch (and so its reported D(G(z))).
-
-Under a tf.distribute strategy (`train.py --distribute`, facegan/distribute.py) the steps are the same two
-`train_on_batch` calls, given each replica its shard of the global batch; every replica's D batch is mixed like
-the whole one, BN works on each replica's shard, and the replicas' BN moving averages are averaged after each call.
+"""The DCGAN training step of Radford et al., exactly as documented, and the only code that touches `trainable`:
+D trains on real and fake faces, then G trains through the stacked `d_on_g` with D frozen. Why it toggles
+`discriminator.trainable` before each call (a Keras 3 pitfall), how batch normalisation runs in each half-step,
+and the optional stabilisers: docs/recipe.md; how the steps run under a tf.distribute strategy (`replicas`):
+docs/distributed.md. `tests/test_recipe.py` snapshots every weight to prove it.
 """
 import keras
 import numpy as np
@@ -48,6 +10,7 @@ import numpy as np
 from facegan import distribute
 from facegan.augment import discriminator_views
 from facegan.models import is_conditional
+from facegan.prior import noise_dim, sample_noise
 
 LEARNING_RATE = 2e-4
 BETA_1 = 0.5
@@ -86,7 +49,7 @@ class DCGAN:
         if mismatched_ages and not self.conditional:
             raise ValueError("mismatched ages need the conditional pair")
         self.mismatched_ages = mismatched_ages
-        self.noise_dim = generator.inputs[0].shape[-1]
+        self.noise_dim = noise_dim(generator)
         with replicas.scope():
             self.views = discriminator_views(diffaugment, instance_noise)
             discriminator.compile(optimizer=keras.optimizers.Adam(discriminator_learning_rate or learning_rate,
@@ -108,7 +71,7 @@ class DCGAN:
                 "generator": (self.d_on_g.optimizer, self.generator.trainable_weights)}
 
     def noise(self, rng, count):
-        return rng.uniform(-1.0, 1.0, (count, self.noise_dim)).astype(np.float32)
+        return sample_noise(rng, count, self.noise_dim)
 
     def generator_input(self, noise, conditions=None):
         """z, or [z, c] for the conditional pair."""

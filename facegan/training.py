@@ -7,10 +7,12 @@ import time
 import keras
 import numpy as np
 
-from facegan import FaceganError, checkpoints, data, distribute, evaluate, pictures
+from facegan import FaceganError, checkpoints, data, distribute, pictures
 from facegan.augment import POLICIES
-from facegan.models import (AGE_GROUPS, SUPPORTED_IMAGE_SIZES, age_conditions, build_conditional_discriminator,
-                            build_conditional_generator, build_discriminator, build_encoder, build_generator)
+from facegan.metrics import fid
+from facegan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
+                            build_discriminator, build_encoder, build_generator)
+from facegan.prior import age_conditions, age_sweep
 from facegan.recipe import BETA_1, LEARNING_RATE, DCGAN
 from facegan.vae import VAE
 
@@ -154,7 +156,7 @@ def _train(config, run_dir, resume, log, replicas):
                 raise FaceganError(f"{config['init_from']}: no {name} here (--init-from needs a folder with "
                                    f"{checkpoints.GENERATOR_FILE} and {checkpoints.DISCRIMINATOR_FILE})")
     if config["eval_every"]:
-        evaluate.require_extra()  # fail now, in one line, not after the first epoch
+        fid.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"])
     if config["conditional"]:
         faces = faces.with_ages(config["data"])
@@ -223,7 +225,7 @@ def _train(config, run_dir, resume, log, replicas):
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
-                scores = evaluate.score(sampled, config["data"], config["eval_n"])
+                scores = fid.score(sampled, config["data"], config["eval_n"])
                 quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,
                                 "fid": scores["fid"], "kid": scores["kid"]})
                 checkpoints.write_rows(run_dir, QUALITY_FILE, quality)
@@ -280,7 +282,5 @@ def _sample_input(trainer, seed):
     noise = trainer.noise(np.random.default_rng([seed, 1]), SAMPLE_GRID)
     if not getattr(trainer, "conditional", False):
         return noise, 8
-    rows, groups = 8, len(AGE_GROUPS)
-    noise = np.repeat(noise[:rows], groups, axis=0)
-    conditions = np.tile(np.eye(groups, dtype=np.float32), (rows, 1))
+    noise, conditions, groups = age_sweep(noise[:8])
     return [noise, conditions], groups

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from facegan.prior import noise_dim
 from facegan.recipe import BETA_1, LEARNING_RATE
 
 DECODER_SIGMA = 0.1  # ~13 grey levels: small enough for detail, large enough that KL still shapes z
@@ -45,7 +46,7 @@ class VAE:
 
     def __init__(self, generator, encoder, learning_rate=LEARNING_RATE, beta_1=BETA_1, seed=None):
         self.generator, self.encoder = generator, encoder
-        self.noise_dim = generator.input_shape[-1]
+        self.noise_dim = noise_dim(generator)
         images = keras.Input(generator.output_shape[1:], name="image")
         decoded = generator(_SampleCode(seed, name="sample_code")(encoder(images)))
         self.autoencoder = keras.Model(images, decoded, name="vae")

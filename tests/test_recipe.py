@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from facegan import distribute
-from facegan.models import (age_conditions, build_conditional_discriminator, build_conditional_generator,
-                            build_discriminator, build_generator)
+from facegan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
+                            build_generator)
+from facegan.prior import age_conditions
 from facegan.recipe import DCGAN
 
 from conftest import TINY

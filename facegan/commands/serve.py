@@ -9,17 +9,21 @@ HELP = "a web page to age a photo, and to draw and morph new faces (pip install 
 
 
 def add_arguments(parser):
+    from facegan import latent
+
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to "
+                        help="address to listen on (default %(default)s: this machine only; 0.0.0.0 opens it to "
                              "the network)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default 7860; 0: any free one)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default %(default)s; 0: any free one)")
     parser.add_argument("--checkpoint", help="the age-conditional run folder, as for `facegan age` (default: the "
-                                             "newest conditional run, else the shipped checkpoints/aging-utkface-64)")
+                                             "shipped checkpoints/aging-utkface-64)")
     parser.add_argument("--faces-checkpoint", help="a DCGAN run folder or generator.h5 for the new-faces tab "
                                                    "(default: the shipped checkpoints/dcgan-utkface-64)")
-    parser.add_argument("--steps", type=int, help="projection steps per photo (default 300, as `facegan age`; "
-                                                  "fewer is faster and keeps less of the person)")
-    parser.add_argument("--restarts", type=int, help="starting points per photo (default 3, as `facegan age`)")
+    parser.add_argument("--steps", type=int, default=latent.STEPS,
+                        help="projection steps per photo (default %(default)s, as `facegan age`; fewer is faster "
+                             "and keeps less of the person)")
+    parser.add_argument("--restarts", type=int, default=latent.RESTARTS,
+                        help="starting points per photo (default %(default)s, as `facegan age`)")
 
 
 def _listen(host, port):
@@ -48,13 +52,13 @@ def run(args):
     from facegan.serve.engine import Engine
 
     for key in ("steps", "restarts"):
-        if getattr(args, key) is not None and getattr(args, key) < 1:
+        if getattr(args, key) < 1:
             raise FaceganError(f"--{key} must be at least 1, not {getattr(args, key)}")
     if not 0 <= args.port <= 65535:
         raise FaceganError(f"--port must be between 0 and 65535, not {args.port}")
     started = time.monotonic()
     sock = _listen(args.host, args.port)
-    projection = {key: getattr(args, key) for key in ("steps", "restarts") if getattr(args, key) is not None}
+    projection = {"steps": args.steps, "restarts": args.restarts}
     engine = Engine(args.checkpoint, args.faces_checkpoint, projection)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

