@@ -268,11 +268,12 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
 
 
 def _generator_average(config, run_dir, resume, generator):
-    """The run's GeneratorAverage (`--ema`), or None: on --resume the saved one, else (also when --ema is new to
-    the run) a copy of G to start from."""
+    """The run's GeneratorAverage (`--ema`), or None: the saved one of the run (--resume) or of the --init-from
+    folder, else (when --ema is new to the run) a copy of G to start from."""
     if not config["ema"]:
         return None
-    saved = resume and os.path.join(checkpoints.checkpoint_dir(run_dir), checkpoints.EMA_GENERATOR_FILE)
+    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
+    saved = source and os.path.join(source, checkpoints.EMA_GENERATOR_FILE)
     return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
 
 

@@ -150,6 +150,19 @@ def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(fac
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
 
 
+def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, tmp_path):
+    """The shipped folder holds G, its average and D: continuing it continues all three."""
+    source = str(tmp_path / "source")
+    training.train(config(face_folder, epochs=1, ema=0.5), source)
+    saved = checkpoints.checkpoint_dir(source)
+    continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
+                                            False, build_generator(**TINY))
+    expected = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
+    raw = checkpoints.load_model_h5(os.path.join(saved, checkpoints.GENERATOR_FILE))
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, raw.weights))
+
+
 def test_the_average_folds_in_each_step_with_its_decay(face_folder):
     generator = build_generator(32, 4)
     start = [w.numpy() for w in generator.weights]
