@@ -65,7 +65,7 @@ def main():
     size = generator.output_shape[1]
     young = faces_aged(args.faces, 18, 35, args.n)
     started = time.perf_counter()
-    faces, source_ages, _files = aging.read_photos(young, size, aligned=True)
+    faces, source_ages, _files, _placements = aging.read_photos(young, size, aligned=True)
     originals = to_unit(faces)
     reconstructions, detailed, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
                                                  args.target_age, steps=args.steps)

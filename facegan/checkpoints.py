@@ -7,6 +7,7 @@ with `train.py --ema`, `generator_ema.h5`.
 A checkpoint is written whole into `checkpoint.new/`, then swapped in by two renames, so a kill at any moment
 leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
 """
+import csv
 import glob
 import json
 import os
@@ -15,6 +16,7 @@ import shutil
 import numpy as np
 
 from facegan import FaceganError
+from facegan.files import replaced_atomically
 from facegan.weights import load_model_h5, model_profile, save_model_h5
 
 CHECKPOINT = "checkpoint"
@@ -133,6 +135,24 @@ def start_from(model, source_path):
     if copied < len(source):
         raise FaceganError(f"{source_path}: only {copied} of its {len(source)} weight arrays fit {model.name} ("
                            f"{misfit or 'it has more'}): not the same architecture (check --image-size, --filters)")
+
+
+def read_rows(run_dir, name):
+    """The rows of a run's CSV log (history.csv, quality.csv), epoch and step as ints, the rest as floats."""
+    path = os.path.join(run_dir, name)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+                for row in csv.DictReader(f)]
+
+
+def write_rows(run_dir, name, rows):
+    """Replaces a run's CSV log whole, so a kill leaves the old one or the new one."""
+    with replaced_atomically(os.path.join(run_dir, name)) as temporary, open(temporary, "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def write_config(run_dir, config):

@@ -1,11 +1,13 @@
 """The DCGAN training step of Radford et al., exactly as documented, and the only code that touches `trainable`:
 D trains on real and fake faces, then G trains through the stacked `d_on_g` with D frozen. Why it toggles
 `discriminator.trainable` before each call (a Keras 3 pitfall), how batch normalisation runs in each half-step,
-and the optional stabilisers: docs/recipe.md. `tests/test_recipe.py` snapshots every weight to prove it.
+and the optional stabilisers: docs/recipe.md; how the steps run under a tf.distribute strategy (`replicas`):
+docs/distributed.md. `tests/test_recipe.py` snapshots every weight to prove it.
 """
 import keras
 import numpy as np
 
+from facegan import distribute
 from facegan.augment import discriminator_views
 from facegan.models import is_conditional
 from facegan.prior import noise_dim, sample_noise
@@ -37,7 +39,9 @@ class DCGAN:
 
     def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
                  separate_batches=False, generator_steps=1, mismatched_ages=False, discriminator_learning_rate=None,
-                 diffaugment=(), instance_noise=0.0):
+                 diffaugment=(), instance_noise=0.0, replicas=distribute.ONE_DEVICE):
+        """`replicas`: facegan.distribute's, for a strategy; G and D must then have been built in its scope."""
+        self.replicas = replicas
         self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
         self.generator = generator
         self.discriminator = discriminator
@@ -46,13 +50,14 @@ class DCGAN:
             raise ValueError("mismatched ages need the conditional pair")
         self.mismatched_ages = mismatched_ages
         self.noise_dim = noise_dim(generator)
-        self.views = discriminator_views(diffaugment, instance_noise)
-        discriminator.compile(optimizer=keras.optimizers.Adam(discriminator_learning_rate or learning_rate,
-                                                              beta_1=beta_1),
-                              loss="binary_crossentropy", metrics=[real_score, fake_score])
-        self.d_on_g = _stack(generator, discriminator, self.views)
-        self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
-                            loss="binary_crossentropy")
+        with replicas.scope():
+            self.views = discriminator_views(diffaugment, instance_noise)
+            discriminator.compile(optimizer=keras.optimizers.Adam(discriminator_learning_rate or learning_rate,
+                                                                  beta_1=beta_1),
+                                  loss="binary_crossentropy", metrics=[real_score, fake_score])
+            self.d_on_g = _stack(generator, discriminator, self.views)
+            self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+                                loss="binary_crossentropy")
 
     @property
     def models(self):
@@ -73,12 +78,15 @@ class DCGAN:
         return [noise, conditions] if self.conditional else noise
 
     def fakes_for_discriminator(self, noise, conditions=None):
-        """G(z) as the G step computes it (BN on batch statistics), leaving G's moving averages untouched."""
+        """G(z) as the G step computes it (BN on each replica's batch statistics), leaving G's moving averages
+        untouched."""
+        return self.replicas.run(self._fakes, self.generator_input(noise, conditions))
+
+    def _fakes(self, generator_input):
         fakes, _discarded_moving_statistics = self.generator.stateless_call(
             [weight.value for weight in self.generator.trainable_weights],
-            [weight.value for weight in self.generator.non_trainable_weights],
-            self.generator_input(noise, conditions), training=True)
-        return keras.ops.convert_to_numpy(keras.ops.cast(fakes, "float32"))  # bfloat16 under --precision bf16
+            [weight.value for weight in self.generator.non_trainable_weights], generator_input, training=True)
+        return keras.ops.cast(fakes, "float32")  # bfloat16 under --precision bf16
 
     def as_seen(self, images):
         """Images as D sees them in training: through the same views as in the stack (none by default)."""
@@ -97,13 +105,17 @@ class DCGAN:
         if self.mismatched_ages:
             negatives.append((real_batch, _other_age_groups(real_conditions, rng), fake_labels))
         if self.separate_batches:
-            parts = [(real_batch, real_conditions, real_labels), _joined(negatives)]
+            parts = [(real_batch, real_conditions, real_labels), self._joined(negatives)]
         else:
-            parts = [_joined([(real_batch, real_conditions, real_labels)] + negatives)]
+            parts = [self._joined([(real_batch, real_conditions, real_labels)] + negatives)]
+        results = []
         self.discriminator.trainable = True
-        results = [self.discriminator.train_on_batch([self.as_seen(images), conditions] if self.conditional
-                                                     else self.as_seen(images), labels, return_dict=True)
-                   for images, conditions, labels in parts]
+        for images, conditions, labels in parts:
+            inputs, labels = self.replicas.shards(
+                self.discriminator, [self.as_seen(images), conditions] if self.conditional else self.as_seen(images),
+                labels)
+            results.append(self.discriminator.train_on_batch(inputs, labels, return_dict=True))
+            self.replicas.sync(self.discriminator)
         if not self.separate_batches:
             return results[0]
         real_result, fake_result = results
@@ -113,9 +125,12 @@ class DCGAN:
     def train_generator(self, batch_size, rng, conditions=None):
         """Half-step 2: G learns to make D say "real" about fresh fakes, through the stack with D frozen."""
         self.discriminator.trainable = False
-        generator_loss = self.d_on_g.train_on_batch(self.generator_input(self.noise(rng, batch_size), conditions),
-                                                    np.ones((batch_size, 1), np.float32))
+        noise = self.noise(rng, batch_size)
+        inputs, labels = self.replicas.shards(self.d_on_g, self.generator_input(noise, conditions),
+                                              np.ones((batch_size, 1), np.float32))
+        generator_loss = self.d_on_g.train_on_batch(inputs, labels)
         self.discriminator.trainable = True
+        self.replicas.sync(self.generator)
         return generator_loss
 
     def train_step(self, real_batch, rng, real_conditions=None):
@@ -129,12 +144,13 @@ class DCGAN:
                 "D(x)": float(discriminator_result["real_score"]),
                 "D(G(z))": float(discriminator_result["fake_score"])}
 
-
-def _joined(parts):
-    """(images, conditions, labels) parts as one batch."""
-    images, conditions, labels = zip(*parts)
-    return (np.concatenate(images), None if conditions[0] is None else np.concatenate(conditions),
-            np.concatenate(labels))
+    def _joined(self, parts):
+        """(images, conditions, labels) parts as one batch, each replica's shard holding its slice of each part."""
+        images, conditions, labels = zip(*parts)
+        shards = self.replicas.count
+        return (distribute.joined(images, shards),
+                None if conditions[0] is None else distribute.joined(conditions, shards),
+                distribute.joined(labels, shards))
 
 
 def _other_age_groups(conditions, rng):

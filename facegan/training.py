@@ -1,5 +1,4 @@
 """The training loop around the recipe: epochs, progress, samples, history and resumable checkpoints."""
-import csv
 import os
 import signal
 import sys
@@ -8,9 +7,8 @@ import time
 import keras
 import numpy as np
 
-from facegan import FaceganError, checkpoints, data, pictures
+from facegan import FaceganError, checkpoints, data, distribute, pictures
 from facegan.augment import POLICIES
-from facegan.files import replaced_atomically
 from facegan.metrics import fid
 from facegan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
                             build_discriminator, build_encoder, build_generator)
@@ -45,6 +43,8 @@ DEFAULTS = {
     "precision": "float32",
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
     "ema": 0.0,
+    # data-parallel training with tf.distribute: none, mirrored or multi-worker (see distribute.py); the batch is global
+    "distribute": "none",
 }
 MODELS = ("dcgan", "vae")
 # --precision: Keras' dtype policy for building the models. bf16 computes in bfloat16 with float32 weights, on
@@ -95,6 +95,10 @@ def check_config(config):
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
+    distributed = config["distribute"] != "none"
+    if config["distribute"] not in distribute.STRATEGIES or (distributed and config["model"] != "dcgan"):
+        raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(distribute.STRATEGIES)}, "
+                           "for GAN runs")
     if config["mismatched_ages"] and not config["conditional"]:
         raise FaceganError("--mismatched-ages teaches D the age groups; it goes with --conditional")
     if config["init_from"] is not None:
@@ -111,7 +115,10 @@ class GeneratorAverage:
     def __init__(self, generator, decay, saved_path=None):
         self.decay = decay
         self.model = keras.models.clone_model(generator)
-        self.model.set_weights((checkpoints.load_model_h5(saved_path) if saved_path else generator).get_weights())
+        if saved_path:  # through the checked loader; a plain average can start a conditional run's, as G does
+            checkpoints.start_from(self.model, saved_path)
+        else:
+            self.model.set_weights(generator.get_weights())
 
     def update(self, generator):
         for average, current in zip(self.model.weights, generator.weights):
@@ -139,30 +146,16 @@ class _StopRequest:
         signal.signal(signal.SIGINT, self._previous)
 
 
-def _read_rows(run_dir, name):
-    path = os.path.join(run_dir, name)
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
-                for row in csv.DictReader(f)]
-
-
-def _read_history(run_dir, up_to_step):
-    return [row for row in _read_rows(run_dir, HISTORY_FILE) if row["step"] <= up_to_step]
-
-
-def _write_rows(run_dir, name, rows):
-    with replaced_atomically(os.path.join(run_dir, name)) as temporary, open(temporary, "w", newline="") as f:
-        writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def train(config, run_dir, resume=False, log=print):
     """Trains (or resumes) the run in `run_dir`; returns the DCGAN (or VAE). Ctrl-C saves, then raises
-    KeyboardInterrupt."""
+    KeyboardInterrupt. Under --distribute multi-worker only the chief writes `run_dir`, the others a scratch copy."""
     check_config(config)
+    replicas = distribute.replicas_for(config["distribute"])  # before TensorFlow runs anything
+    with replicas.working_folder(run_dir) as folder:
+        return _train(config, folder, resume, log, replicas)
+
+
+def _train(config, run_dir, resume, log, replicas):
     if config["init_from"] is not None and not resume:
         for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
             if not os.path.isfile(os.path.join(config["init_from"], name)):
@@ -181,13 +174,14 @@ def train(config, run_dir, resume=False, log=print):
         raise FaceganError(f"--batch-size {config['batch_size']} is larger than the {len(faces)} usable images "
                            f"in {config['data']}")
     batch_size = config["batch_size"]
+    replicas.check_batch(batch_size)
     steps_per_epoch = len(faces) // batch_size
 
     keras.utils.set_random_seed(config["seed"])
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(PRECISIONS[config["precision"]])
     try:
-        trainer, state = _trainer(config, run_dir, resume)
+        trainer, state = _trainer(config, run_dir, resume, replicas)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     average = _generator_average(config, run_dir, resume, trainer.generator)
@@ -196,16 +190,18 @@ def train(config, run_dir, resume=False, log=print):
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
     sample_input, sample_columns = _sample_input(trainer, config["seed"])
-    history = _read_history(run_dir, state["epoch"] * steps_per_epoch + state["step"])
-    quality = [row for row in _read_rows(run_dir, QUALITY_FILE) if row["epoch"] <= state["epoch"]]
+    history = [row for row in checkpoints.read_rows(run_dir, HISTORY_FILE)
+               if row["step"] <= state["epoch"] * steps_per_epoch + state["step"]]
+    quality = [row for row in checkpoints.read_rows(run_dir, QUALITY_FILE) if row["epoch"] <= state["epoch"]]
 
     def save(epoch, step):
-        _write_rows(run_dir, HISTORY_FILE, history)
+        checkpoints.write_rows(run_dir, HISTORY_FILE, history)
         checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state},
                                     {checkpoints.EMA_GENERATOR_FILE: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
-        f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}")
+        f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}"
+        + (f", {replicas.count} replicas of {batch_size // replicas.count}" if replicas.count > 1 else ""))
     with _StopRequest() as stop:
         for epoch in range(state["epoch"], config["epochs"]):
             order = np.random.default_rng([config["seed"], epoch]).permutation(len(faces))
@@ -234,14 +230,14 @@ def train(config, run_dir, resume=False, log=print):
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
                     raise KeyboardInterrupt
-            grid = pictures.grid(np.float32(sampled.predict_on_batch(sample_input)), columns=sample_columns)
+            grid = pictures.grid(np.float32(sampled(sample_input, training=False)), columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
                 scores = fid.score(sampled, config["data"], config["eval_n"])
                 quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,
                                 "fid": scores["fid"], "kid": scores["kid"]})
-                _write_rows(run_dir, QUALITY_FILE, quality)
+                checkpoints.write_rows(run_dir, QUALITY_FILE, quality)
                 log(f"epoch {epoch + 1}: FID {scores['fid']:.1f}, KID {scores['kid']:.4f} "
                     f"({scores['generated']} samples vs {scores['real']} faces of {config['data']})")
             pictures.plot_history(history, steps_per_epoch, os.path.join(run_dir, "losses.png"), quality)
@@ -249,17 +245,18 @@ def train(config, run_dir, resume=False, log=print):
     return trainer
 
 
-def _trainer(config, run_dir, resume):
+def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
     """The DCGAN (or, with --model vae, the VAE) of the run, fresh or from its checkpoint, and its state. The
-    models are built anew either way, so that they compute in the run's --precision."""
+    models are built anew either way (in the strategy's scope), so that they compute in the run's --precision."""
     second = "discriminator" if config["model"] == "dcgan" else "encoder"
     size, filters = config["image_size"], config["filters"]
-    if config["conditional"]:
-        generator = build_conditional_generator(size, filters)
-        other = build_conditional_discriminator(size, filters)
-    else:
-        generator = build_generator(size, filters)
-        other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
+    with replicas.scope():
+        if config["conditional"]:
+            generator = build_conditional_generator(size, filters)
+            other = build_conditional_discriminator(size, filters)
+        else:
+            generator = build_generator(size, filters)
+            other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
     source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
     if source is not None:
         checkpoints.start_from(generator, os.path.join(source, checkpoints.GENERATOR_FILE))
@@ -270,20 +267,22 @@ def _trainer(config, run_dir, resume):
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
                         config["separate_batches"], config["generator_steps"], config["mismatched_ages"],
                         config["discriminator_learning_rate"], tuple(filter(None, config["diffaugment"].split(","))),
-                        config["instance_noise"])
+                        config["instance_noise"], replicas)
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:
-        checkpoints.restore_optimizers(run_dir, trainer)
+        with replicas.scope():
+            checkpoints.restore_optimizers(run_dir, trainer)
     return trainer, state
 
 
 def _generator_average(config, run_dir, resume, generator):
-    """The run's GeneratorAverage (`--ema`), or None: on --resume the saved one, else (also when --ema is new to
-    the run) a copy of G to start from."""
+    """The run's GeneratorAverage (`--ema`), or None: the saved one of the run (--resume) or of the --init-from
+    folder, else (when --ema is new to the run) a copy of G to start from."""
     if not config["ema"]:
         return None
-    saved = resume and os.path.join(checkpoints.checkpoint_dir(run_dir), checkpoints.EMA_GENERATOR_FILE)
+    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
+    saved = source and os.path.join(source, checkpoints.EMA_GENERATOR_FILE)
     return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
 
 

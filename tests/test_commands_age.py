@@ -10,6 +10,7 @@ from PIL import Image
 from facegan import aging, checkpoints
 from facegan.cli import main
 from facegan.data import read_face
+from facegan.placement import centre_square
 from facegan.pixels import to_unit
 
 from conftest import REPO, write_faces
@@ -33,10 +34,16 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
     assert "no_age.png: skipped, no source age" in printed and "2 face(s) aged to 60" in printed
     names = sorted(name for name in os.listdir(photos) if name != "no_age.png")
     for name in names:
-        assert Image.open(tmp_path / "aged" / f"{name}.png").size == (32, 32)
+        assert Image.open(tmp_path / "aged" / f"{name}.png").size == (50, 50), "the photo's own resolution"
         assert Image.open(tmp_path / "aged" / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2)
     originals, reconstructions, aged, source_ages, target_ages = aging.read_results(str(tmp_path / "aged"))
-    np.testing.assert_array_equal(aged[0], to_unit(np.asarray(Image.open(tmp_path / "aged" / f"{names[0]}.png"))))
+    photo = os.path.join(photos, names[0])
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "aged" / f"{names[0]}.png")),
+                                  aging.aged_photo(aging.read_whole(photo), centre_square(photo, 50, 50),
+                                                   originals[0], aged[0]))
+    assert main(["age", photo, "--to", "60", "--aligned", "--size", "32", "--out", str(tmp_path / "crop"),
+                 *quick]) == 0
+    assert Image.open(tmp_path / "crop" / f"{names[0]}.png").size == (32, 32)
     np.testing.assert_array_equal(originals[0], to_unit(read_face(os.path.join(photos, names[0]), 32)))
     assert list(source_ages) == [20, 21] and list(target_ages) == [60, 60] and reconstructions.shape == aged.shape
 

@@ -29,6 +29,7 @@ def our_error(stderr):
     (["--ema", "0.999", "--model", "vae"], "goes with GAN runs only"),
     (["--mismatched-ages"], "--mismatched-ages teaches D the age groups; it goes with --conditional"),
     (["--save-every", "-1"], "--save-every must be 0 (epoch ends only) or more steps, not -1"),
+    (["--distribute", "mirrored", "--model", "vae"], "for GAN runs"),
 ])
 def test_nonsense_arguments_are_one_line_errors(arguments, message, tmp_path, capsys):
     faces = write_faces(str(tmp_path / "faces"), 16)
@@ -51,14 +52,15 @@ def test_the_help_groups_the_flags_and_shows_the_defaults_of_training(capsys):
         main(["train", "--help"])
     help_text = capsys.readouterr().out
     headings = [line.rstrip(":") for line in help_text.splitlines() if line.endswith(":") and not line[0].isspace()]
-    assert headings[-5:] == ["data", "model", "optimiser", "stabilisers (all off by default: the plain recipe)",
-                             "output"]
+    assert headings[-6:] == ["data", "model", "optimiser", "hardware",
+                             "stabilisers (all off by default: the plain recipe)", "output"]
     flat = " ".join(help_text.split())
     assert f"Adam learning rate (default: {training.DEFAULTS['learning_rate']})" in flat
     epochs = training.DEFAULTS["epochs"]
     assert f"epochs to train in all (with --resume: the total to reach) (default: {epochs})" in flat
     assert "--save-every STEPS also save a checkpoint every STEPS steps within an epoch" in flat
     assert "0 is off: at epoch ends only (default: 0)" in flat
+    assert "--batch-size is then the global batch (docs/distributed.md) (default: none)" in flat
 
 
 def test_train_py_exits_2_with_one_line_for_a_folder_without_images(tmp_path):

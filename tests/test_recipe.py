@@ -3,6 +3,7 @@ import keras
 import numpy as np
 import pytest
 
+from facegan import distribute
 from facegan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
                             build_generator)
 from facegan.prior import age_conditions
@@ -28,19 +29,24 @@ OPTIONS = {"recipe": {}, "diffaugment": {"diffaugment": ("color", "translation",
            "bf16": {}}  # models built under the mixed_bfloat16 policy, as train.py --precision bf16 does
 
 
-def make_gan(pair, option="recipe"):
+def make_gan(pair, option="recipe", replicas=distribute.ONE_DEVICE):
+    """The pair with `option` (a name in OPTIONS, or several joined by +), built in `replicas`' scope
+    (tests/two_replicas.py runs these tests under a strategy)."""
+    names = option.split("+")
     keras.utils.set_random_seed(1)
-    keras.config.set_dtype_policy("mixed_bfloat16" if option == "bf16" else "float32")
+    keras.config.set_dtype_policy("mixed_bfloat16" if "bf16" in names else "float32")
     try:
-        return _built(pair, option)
+        with replicas.scope():
+            return _built(pair, {key: value for name in names for key, value in OPTIONS[name].items()}, replicas)
     finally:
         keras.config.set_dtype_policy("float32")
 
 
-def _built(pair, option):
+def _built(pair, options, replicas):
     if pair == "plain":
-        return DCGAN(build_generator(**TINY), build_discriminator(**TINY), **OPTIONS[option])
-    return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY), **OPTIONS[option])
+        return DCGAN(build_generator(**TINY), build_discriminator(**TINY), **options, replicas=replicas)
+    return DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY), **options,
+                 replicas=replicas)
 
 
 @pytest.fixture(params=["plain", "conditional"])

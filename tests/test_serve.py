@@ -103,14 +103,14 @@ def test_a_face_is_aged_in_the_page_as_facegan_age_ages_it(page, tmp_path):
     expect(page.locator("#message")).to_be_hidden()
     page.locator("#target-age").fill("70")
     expect(page.locator("#target-age-shown")).to_have_text("70")
-    page.wait_for_function("() => document.getElementById('preview').naturalWidth === 64")
+    page.wait_for_function(f"() => document.getElementById('preview').naturalWidth === {Image.open(FACE).width}")
     page.locator("#target-age").fill("60")
     page.wait_for_function("() => document.getElementById('preview').src.endsWith('age=60')")
     with page.expect_download() as download:
         page.click("#download")
     assert download.value.suggested_filename.endswith("-aged-60.png")
     downloaded = np.asarray(Image.open(download.value.path()).convert("RGB"))
-    assert downloaded.shape == (64, 64, 3)
+    assert downloaded.shape == np.asarray(Image.open(FACE)).shape, "the photo at its own resolution"
     page.wait_for_function("() => document.getElementById('preview').complete")
     page.screenshot(path=SCREENSHOT)
 

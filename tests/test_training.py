@@ -150,6 +150,19 @@ def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(fac
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
 
 
+def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, tmp_path):
+    """The shipped folder holds G, its average and D: continuing it continues all three."""
+    source = str(tmp_path / "source")
+    training.train(config(face_folder, epochs=1, ema=0.5), source)
+    saved = checkpoints.checkpoint_dir(source)
+    continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
+                                            False, build_generator(**TINY))
+    expected = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
+    raw = checkpoints.load_model_h5(os.path.join(saved, checkpoints.GENERATOR_FILE))
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, raw.weights))
+
+
 def test_the_average_folds_in_each_step_with_its_decay(face_folder):
     generator = build_generator(32, 4)
     start = [w.numpy() for w in generator.weights]
@@ -222,65 +235,3 @@ def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_b
     with open(os.path.join(stopped, "history.csv")) as f:
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 7))
 
-
-COUNTING_TRAINER = """
-import sys
-from facegan import recipe
-from facegan.cli import main
-
-step = recipe.DCGAN.train_step
-
-def counted(*arguments):
-    metrics = step(*arguments)
-    print("step", flush=True)  # what the test counts as progress
-    return metrics
-
-recipe.DCGAN.train_step = counted
-sys.exit(main(["train", *sys.argv[1:]]))
-"""
-
-
-def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps(tmp_path):
-    from conftest import write_faces
-
-    faces = write_faces(str(tmp_path / "faces"), 12)
-    run, new, save_every, epochs = str(tmp_path / "run"), str(tmp_path / "run" / "checkpoint.new"), 2, 12
-    steps_per_epoch = 3  # 12 faces, 4 a batch
-    tiny = ["--data", faces, "--image-size", "32", "--filters", "4", "--batch-size", "4", "--epochs", str(epochs)]
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
-    rng, saved, caught_writing = np.random.default_rng(), 0, 0
-    for kill in range(5):
-        arguments = ["--resume", "--out", run] if kill else [*tiny, "--out", run, "--save-every", str(save_every)]
-        process = subprocess.Popen([sys.executable, "-c", COUNTING_TRAINER, *arguments], stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True, env=environment)
-        steps, wanted = 0, rng.integers(1, 4)
-        for line in iter(process.stdout.readline, ""):  # a few steps in, then
-            steps += line == "step\n"
-            if steps == wanted:
-                break
-        while not kill and checkpoints.checkpoint_dir(run) is None and process.poll() is None:
-            time.sleep(0.001)  # before its first checkpoint a run has nothing to resume from
-        assert process.poll() is None, "the run ended before its kill"
-        begun = time.time_ns()
-        if kill % 2:  # ... while it writes a checkpoint
-            while not (os.path.exists(new) and os.stat(new).st_mtime_ns > begun) and process.poll() is None:
-                time.sleep(0.001)
-        else:  # ... at a random moment
-            time.sleep(rng.uniform(0, 0.2))
-        process.kill()
-        progress = saved + steps + process.stdout.read().count("step\n")
-        process.wait()
-        caught_writing += os.path.exists(new)
-        state = checkpoints.read_state(run)
-        checkpoints.load_models(run)  # complete and readable, whenever the kill fell
-        saved, before = state["epoch"] * steps_per_epoch + state["step"], saved
-        assert before <= saved <= progress and progress - saved <= save_every, (before, saved, progress)
-    assert caught_writing >= 1, "no kill fell within a checkpoint write"
-    epochs = state["epoch"] + 1  # the last resume finishes the epoch it is in, as a run of that many would
-    training.train({**checkpoints.read_config(run), "epochs": epochs}, run, resume=True)
-    with open(os.path.join(run, "history.csv")) as f:
-        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, steps_per_epoch * epochs + 1))
-    straight = str(tmp_path / "straight")
-    training.train(config(faces, batch_size=4, epochs=epochs), straight)
-    for a, b in zip(generator_weights(straight), generator_weights(run)):
-        np.testing.assert_array_equal(a, b)

@@ -134,6 +134,22 @@ def test_every_command_that_reads_a_model_goes_through_the_one_check(command, sa
     assert capsys.readouterr().err.strip() == (f"error: {folder / 'generator.h5'}: {EXPECTED['a discriminator']}")
 
 
+def test_init_from_checks_the_average_it_carries_on_and_a_plain_one_starts_a_conditional_run(saved_models,
+                                                                                             face_folder, tmp_path,
+                                                                                             capsys):
+    folder = tmp_path / "init"
+    folder.mkdir()
+    for name in ("generator", "discriminator"):
+        shutil.copyfile(saved_models / f"{name}.h5", folder / f"{name}.h5")
+    shutil.copyfile(saved_models / "discriminator.h5", folder / "generator_ema.h5")
+    train = ["train", "--data", face_folder, "--image-size", "32", "--filters", "4", "--batch-size", "8",
+             "--epochs", "1", "--ema", "0.9", "--init-from", str(folder)]
+    assert main([*train, "--out", str(tmp_path / "refused")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {folder / 'generator_ema.h5'}: {EXPECTED['a discriminator']}"
+    shutil.copyfile(saved_models / "generator.h5", folder / "generator_ema.h5")
+    assert main([*train, "--conditional", "--out", str(tmp_path / "aging")]) == 0
+
+
 def test_a_discriminator_that_does_not_match_its_generator_is_named(saved_models, tmp_path, capsys):
     folder = tmp_path / "run"
     folder.mkdir()

@@ -19,7 +19,10 @@ def add_arguments(parser):
                                                        "the aging extra)")
     parser.add_argument("--aligned", action="store_true",
                         help="the photos are already aligned face crops (as UTKFace's): skip face detection")
-    parser.add_argument("--out", default="aged", help="folder: NAME.png (the aged face), NAME.strip.png "
+    parser.add_argument("--size", type=int, help="NAME.png as the aligned face crop at SIZE x SIZE (64: as the "
+                                                 "models draw it) (default: the whole photo at its own "
+                                                 "resolution, the face aged where it is)")
+    parser.add_argument("--out", default="aged", help="folder: NAME.png (the aged photo), NAME.strip.png "
                                                       "(before | reconstruction | after), NAME.npz (the three "
                                                       "faces and ages, for evaluate-aging) and a row per face "
                                                       "added to ages.csv (default %(default)s)")
@@ -40,6 +43,8 @@ def _check_ages(args):
     for flag, age in (("--to", args.target_age), ("--from-age", args.from_age)):
         if age is not None and not 0 <= age <= 120:
             raise FaceganError(f"{flag} must be between 0 and 120, not {age:g}")
+    if args.size is not None and not 8 <= args.size <= 4096:
+        raise FaceganError(f"--size must be between 8 and 4096 pixels, not {args.size}")
     if args.strength is not None and args.strength < 0:
         raise FaceganError(f"--strength must be 0 or more, not {args.strength:g}")
 
@@ -60,6 +65,7 @@ def _photo_files(inputs):
 
 def run(args):
     import numpy as np
+    from PIL import Image
 
     from facegan import aging, pictures
     from facegan.commands.common import aging_folder, load_conditional_pair, output_names, projection_settings
@@ -70,7 +76,8 @@ def run(args):
     generator, discriminator = load_conditional_pair(run_dir)
     encoder = aging.load_latent_encoder(run_dir)
     files = _photo_files(args.inputs)
-    faces, ages, usable = aging.read_photos(files, generator.output_shape[1], args.aligned, args.from_age)
+    faces, ages, usable, placements = aging.read_photos(files, generator.output_shape[1], args.aligned,
+                                                        args.from_age)
     if not len(faces):
         raise FaceganError("no photo could be aged (see the lines above)")
     names = output_names(usable)
@@ -83,9 +90,11 @@ def run(args):
         originals = to_unit(faces[chunk])
         reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
                                                  args.target_age, args.strength, args.regenerate, **settings)
-        for name, original, reconstruction, face, source_age in zip(names[chunk], originals, reconstructions,
-                                                                    aged, ages[chunk]):
-            pictures.save_face(face, os.path.join(args.out, f"{name}.png"))
+        for name, where, original, reconstruction, face, source_age in zip(
+                names[chunk], placements[chunk], originals, reconstructions, aged, ages[chunk]):
+            pictures.save_image(Image.fromarray(aging.aged_photo(aging.read_whole(where.path), where, original, face,
+                                                                 args.size)),
+                                os.path.join(args.out, f"{name}.png"))
             pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
                                 os.path.join(args.out, f"{name}.strip.png"))
             aging.save_result(os.path.join(args.out, f"{name}.npz"), original, reconstruction, face, source_age,

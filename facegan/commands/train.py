@@ -13,6 +13,7 @@ def add_arguments(parser):
     """Every flag defaults to None, so that --resume can tell what was given from what was not; the defaults
     themselves are training.DEFAULTS, shown in the help from there."""
     from facegan.commands.common import RUNS_ROOT
+    from facegan.distribute import STRATEGIES
     from facegan.training import DEFAULTS
 
     def option(group, flag, help_text, shown=None, **settings):
@@ -50,6 +51,11 @@ def add_arguments(parser):
                                      "et al., 2018), for CPUs with AVX-512 BF16 and GPUs; the saved .h5 files stay "
                                      "float32", choices=("float32", "bf16"))
     option(optimiser, "--seed", "seed for weights, noise and shuffling", type=int, metavar="S")
+    hardware = parser.add_argument_group("hardware")
+    option(hardware, "--distribute", "data-parallel training with tf.distribute: mirrored (all GPUs of this "
+                                     "machine) or multi-worker (one process per machine, configured by "
+                                     "TF_CONFIG); --batch-size is then the global batch (docs/distributed.md)",
+           choices=STRATEGIES)
     stabilisers = parser.add_argument_group("stabilisers (all off by default: the plain recipe)")
     option(stabilisers, "--real-label", "D's label for real images; 0.9 is one-sided label smoothing",
            type=float, metavar="L")

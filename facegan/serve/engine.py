@@ -30,21 +30,13 @@ MAX_FRAMES = 32
 class AgedPhoto:
     """One photo, projected: enough to show its face at any age without projecting again."""
     name: str                   # the uploaded file's name
-    photo: bytes                # the file itself, for a renderer that works on the whole photo
+    picture: np.ndarray         # the photo decoded whole, (h, w, 3) uint8: the download is made on it
+    placement: object           # where the face sits in it (facegan.placement.Placement)
     face: np.ndarray            # the face crop, (size, size, 3) in [-1, 1]
     reconstruction: np.ndarray  # G(z, source age), same shape
     code: np.ndarray            # z
     source_age: float
     notes: list                 # what the page should say beside the result (several faces, estimated age)
-
-
-def face_crop(photo, aged_face):
-    """The download: today the aged face crop, as `facegan age` writes it (NAME.png). A renderer takes the
-    AgedPhoto and the aged face ((size, size, 3) in [-1, 1]) and returns a PIL image; one that puts the face
-    back into the photo at its own resolution plugs in here (Engine(render=...))."""
-    from facegan.pixels import to_uint8
-
-    return Image.fromarray(to_uint8(aged_face))
 
 
 def check_upload(data, limit_bytes=MAX_BYTES, limit_pixels=MAX_PIXELS):
@@ -100,7 +92,7 @@ def load_aging_models(checkpoint=None):
 class Engine:
     """Every model the page uses, loaded once. Not thread-safe: the app runs all calls on one worker thread."""
 
-    def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, render=face_crop, log=print):
+    def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
         from facegan import aging, checkpoints
         from facegan import weights
 
@@ -109,7 +101,6 @@ class Engine:
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
-        self.render = render
         self.detector = _CountingDetector(aging._detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
         log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
@@ -130,8 +121,9 @@ class Engine:
             with open(path, "wb") as f:
                 f.write(data)
             self.detector.found = 0
-            faces, ages, _usable = aging.read_photos([path], self.size, from_age=from_age, log=problems.append,
-                                                    detector=self.detector)
+            faces, ages, _usable, placements = aging.read_photos([path], self.size, from_age=from_age,
+                                                                 log=problems.append, detector=self.detector)
+            picture = aging.read_whole(path) if len(faces) else None
         if not len(faces):
             problem = problems[0].split(": skipped, ", 1)[-1] if problems else "unusable"
             if problem.startswith("no face"):
@@ -150,7 +142,8 @@ class Engine:
         originals = to_unit(faces)
         reconstructions, _aged, codes = aging.age(self.generator, self.discriminator, self.encoder, originals,
                                                   ages, DEFAULT_AGE, progress=progress, **self.projection)
-        return AgedPhoto(name, data, originals[0], reconstructions[0], codes[0], source_age, notes)
+        return AgedPhoto(name, picture, placements[0], originals[0], reconstructions[0], codes[0], source_age,
+                         notes)
 
     def aged_at(self, photo, target_age):
         """The face of a projected photo at `target_age`, as `facegan age --to target_age` shows it (the photo
@@ -165,8 +158,12 @@ class Engine:
         return aging.keep_details(photo.face[None], photo.reconstruction[None], regenerated)[0]
 
     def result(self, photo, target_age):
-        """What the download button gives: the renderer's picture of the photo at `target_age`."""
-        return self.render(photo, self.aged_at(photo, target_age))
+        """What the download button gives: the photo at its own resolution, its face at `target_age` (as
+        `facegan age --to target_age` writes NAME.png)."""
+        from facegan import aging
+
+        return Image.fromarray(aging.aged_photo(photo.picture, photo.placement, photo.face,
+                                                self.aged_at(photo, target_age)))
 
     def _codes(self, seed, indices):
         if not 0 <= seed < 2**32:

@@ -1,0 +1,81 @@
+"""FID against images seen, one row per scored checkpoint: the side-by-side study of the training options.
+
+    python bench/fid_by_images.py [--add CHECKPOINT --label NAME --flags "..." --images N] [--real data/] [--n 1000]
+
+Rows live in docs/fid_by_images.csv (label, flags, start, images, n, fid, kid, kid_std): `--add` scores a run
+folder or a generator .h5 as `facegan evaluate --n 1000 --real data` does and appends its row; every call
+redraws docs/fid_by_images.png, one curve per label, images seen since the row's start on the x axis. Arms that
+share a start (the shipped weights) and an image budget compare fairly. Needs the eval extra for `--add`.
+"""
+import argparse
+import csv
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CSV = os.path.join(ROOT, "docs", "fid_by_images.csv")
+COLUMNS = ["label", "flags", "start", "images", "n", "fid", "kid", "kid_std"]
+
+
+def add_row(args):
+    from facegan import checkpoints
+    from facegan.metrics import fid
+
+    result = fid.score(checkpoints.load_model_h5(checkpoints.find_generator(args.add)), args.real, args.n)
+    row = {"label": args.label, "flags": args.flags, "start": args.start, "images": args.images, "n": args.n,
+           "fid": f"{result['fid']:.2f}", "kid": f"{result['kid']:.4f}", "kid_std": f"{result['kid_std']:.4f}"}
+    new = not os.path.exists(args.csv)
+    with open(args.csv, "a", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    print(f"{args.label} after {args.images} images: FID {row['fid']}, KID {row['kid']} +- {row['kid_std']}")
+
+
+def plot(csv_path, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    figure, axis = plt.subplots(figsize=(9, 3.8))
+    for label in dict.fromkeys(row["label"] for row in rows):
+        points = sorted((int(row["images"]), float(row["fid"])) for row in rows if row["label"] == label)
+        flags = next(row["flags"] for row in rows if row["label"] == label)
+        axis.plot(*zip(*points), "o-", label=f"{label}: {flags}" if flags else label)
+    axis.set_xlabel("images seen since the start (the shipped weights)")
+    axis.set_ylabel(f"FID, n={rows[0]['n']}")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    figure.tight_layout()
+    figure.savefig(out, dpi=100)
+    print(f"plot -> {out}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--add", metavar="CHECKPOINT", help="a run folder or generator .h5 to score and append")
+    parser.add_argument("--label", help="the curve the row belongs to (e.g. diffaugment)")
+    parser.add_argument("--flags", default="", help="the train.py flags that made it")
+    parser.add_argument("--start", default="checkpoints/dcgan-utkface-64", help="what the run started from")
+    parser.add_argument("--images", type=int, default=0, help="images seen since --start")
+    parser.add_argument("--real", default=os.path.join(ROOT, "data"))
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--csv", default=CSV)
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "fid_by_images.png"))
+    args = parser.parse_args()
+    if args.add:
+        if not args.label:
+            parser.error("--add needs --label")
+        add_row(args)
+    plot(args.csv, args.out)
+
+
+if __name__ == "__main__":
+    main()
