@@ -58,14 +58,13 @@ def run(args):
         raise FaceganError(f"--port must be between 0 and 65535, not {args.port}")
     started = time.monotonic()
     sock = _listen(args.host, args.port)
-    projection = {"steps": args.steps, "restarts": args.restarts}
-    engine = Engine(args.checkpoint, args.faces_checkpoint, projection)
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"facegan serve: http://{shown}:{port}/ (models loaded in {time.monotonic() - started:.0f} s; "
-          "Ctrl-C to stop)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="warning", access_log=False))
     try:
+        engine = Engine(args.checkpoint, args.faces_checkpoint, {"steps": args.steps, "restarts": args.restarts})
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"facegan serve: http://{shown}:{port}/ (models loaded in {time.monotonic() - started:.0f} s; "
+              "Ctrl-C to stop)", flush=True)
+        server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="warning", access_log=False))
         server.run(sockets=[sock])
     finally:
         sock.close()
