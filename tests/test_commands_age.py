@@ -82,12 +82,14 @@ def test_age_uses_the_shipped_pair_unless_told_otherwise(tmp_path, monkeypatch, 
     assert "nothing shipped: not a run folder" in capsys.readouterr().err
 
 
-def test_the_age_help_states_the_default_strengths(capsys):
+def test_the_age_help_states_the_default_strengths_and_its_short_projection(capsys):
     with pytest.raises(SystemExit):
         main(["age", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert (f"default: {aging.DETAILED_STRENGTH:g}, with --regenerate {aging.REGENERATED_STRENGTH:g}"
             in help_text)
+    assert "--steps N optimisation steps per face (default 30)" in help_text
+    assert "the best is kept (default 1)" in help_text
 
 
 def test_evaluate_aging_judges_age_and_identity_from_the_saved_arrays(tmp_path, capsys):

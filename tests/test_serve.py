@@ -1,7 +1,7 @@
 """`facegan serve` in a real browser: Debian's Chromium driven by Playwright, against the server started as a user
 starts it (`facegan serve`, a subprocess, on a free port), with the shipped models, MTCNN and the bundled faces.
-Projection runs STEPS steps instead of 300 to keep the file under two minutes on 2 cores; one test checks that
-the page's face at 60 is exactly what `facegan age --to 60` writes with the same settings. The first test also
+Projection runs `facegan age`'s default steps; one test checks that the page's download at 60 is what
+`facegan age --to 60` writes. The first test also
 takes docs/serve.png, the screenshot in the docs."""
 import io
 import os
@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facegan import aging
+
 from conftest import REPO
 
 for module in ("fastapi", "uvicorn", "multipart", "mtcnn", "playwright"):
@@ -25,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
 
 AGING = os.path.join(REPO, "checkpoints", "aging-utkface-64")
-STEPS = 60
+STEPS = aging.PROJECTION_STEPS
 AGED = 90_000  # ms: the longest a test waits for a photo to be aged
 FACE = os.path.join(REPO, "data", "25_1_0_20170103180911281.jpg.chip.jpg")
 OTHER_FACE = os.path.join(REPO, "data", "30_0_0_20170119180139147.jpg.chip.jpg")

@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging import DETAILED_STRENGTH, REGENERATED_STRENGTH
+    from facegan.aging import DETAILED_STRENGTH, PROJECTION_RESTARTS, PROJECTION_STEPS, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
@@ -34,7 +34,7 @@ def add_arguments(parser):
                              f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
                              f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
                              "faces aged to 60 look 60)")
-    add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with "
+    add_projection_arguments(parser, steps=PROJECTION_STEPS, restarts=PROJECTION_RESTARTS, checkpoint_help="an age-conditional run folder, or a folder with "
                                                      "generator.h5, discriminator.h5 and latent_encoder.h5 "
                                                      "(default: the shipped checkpoints/aging-utkface-64)")
 

@@ -73,22 +73,23 @@ def load_conditional_pair(folder):
     return generator, load_discriminator(generator, generator_path)
 
 
-def add_projection_arguments(parser, checkpoint_help=None):
-    """The flags of every command that projects faces into z (project, math, interpolate, complete, age)."""
+def add_projection_arguments(parser, checkpoint_help=None, steps=None, restarts=None):
+    """The flags of every command that projects faces into z (project, math, interpolate, complete, age);
+    `steps` and `restarts` replace latent's defaults for a command that starts from an encoder's guess."""
     from facegan import latent
 
     parser.add_argument("--checkpoint", metavar="PATH",
                         help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 beside "
                                                 "it (default: the shipped checkpoints/dcgan-utkface-64)")
     group = parser.add_argument_group("projection (finding each face's z)")
-    group.add_argument("--steps", type=int, default=latent.STEPS, metavar="N",
+    group.add_argument("--steps", type=int, default=steps or latent.STEPS, metavar="N",
                        help="optimisation steps per face (default %(default)s)")
     group.add_argument("--lambda", type=float, dest="perceptual_weight", default=latent.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
     group.add_argument("--z-lr", type=float, dest="learning_rate", default=latent.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
-    group.add_argument("--restarts", type=int, default=latent.RESTARTS, metavar="N",
+    group.add_argument("--restarts", type=int, default=restarts or latent.RESTARTS, metavar="N",
                        help="random starting points per face; the best is kept (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
                        help="seed of the starting points (default %(default)s)")

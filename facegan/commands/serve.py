@@ -9,7 +9,7 @@ HELP = "a web page to age a photo, and to draw and morph new faces (pip install 
 
 
 def add_arguments(parser):
-    from facegan import latent
+    from facegan.aging import PROJECTION_RESTARTS, PROJECTION_STEPS
 
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default %(default)s: this machine only; 0.0.0.0 opens it to "
@@ -19,10 +19,9 @@ def add_arguments(parser):
                                              "shipped checkpoints/aging-utkface-64)")
     parser.add_argument("--faces-checkpoint", help="a DCGAN run folder or generator.h5 for the new-faces tab "
                                                    "(default: the shipped checkpoints/dcgan-utkface-64)")
-    parser.add_argument("--steps", type=int, default=latent.STEPS,
-                        help="projection steps per photo (default %(default)s, as `facegan age`; fewer is faster "
-                             "and keeps less of the person)")
-    parser.add_argument("--restarts", type=int, default=latent.RESTARTS,
+    parser.add_argument("--steps", type=int, default=PROJECTION_STEPS,
+                        help="projection steps per photo (default %(default)s, as `facegan age`)")
+    parser.add_argument("--restarts", type=int, default=PROJECTION_RESTARTS,
                         help="starting points per photo (default %(default)s, as `facegan age`)")
 
 
