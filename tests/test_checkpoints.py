@@ -104,7 +104,7 @@ def test_the_shipped_model_comes_before_your_runs_when_asked_and_each_is_describ
     checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 0, "rng": None})
     monkeypatch.chdir(tmp_path)  # outside the clone: a shipped model is named by its full path
     shipped = checkpoints.find_generator(None, root="runs", newest_run_first=False)
-    assert shipped == os.path.join(checkpoints.SHIPPED_DIR, checkpoints.GENERATOR_FILE)
+    assert shipped == os.path.join(checkpoints.SHIPPED_DIR, checkpoints.EMA_GENERATOR_FILE), "the average"
     assert checkpoints.describe(shipped) == f"{shipped} (shipped)"
     saved = checkpoints.find_generator(None, root="runs")
     assert checkpoints.describe(saved) == os.path.join("runs", "one", "checkpoint", "generator.h5") + \

@@ -58,7 +58,7 @@ def test_a_saved_plain_generator_loads_in_tf_keras_as_it_is_and_export_serves_th
 def test_the_shipped_generators_export_for_tf_keras(tmp_path):
     pairs = []
     for shipped in (checkpoints.SHIPPED_DIR, checkpoints.SHIPPED_AGING_DIR):
-        pairs.append((os.path.join(shipped, "generator.h5"), str(tmp_path / f"{os.path.basename(shipped)}.h5")))
+        pairs.append((checkpoints.find_generator(shipped), str(tmp_path / f"{os.path.basename(shipped)}.h5")))
         assert main(["export", "--keras2", shipped, pairs[-1][1]]) == 0
     _same_in_tf_keras(pairs)
 
