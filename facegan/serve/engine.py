@@ -101,7 +101,7 @@ class Engine:
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
-        self.detector = _CountingDetector(aging._detector())
+        self.detector = _CountingDetector(aging.face_detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
         log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
             "new faces")
@@ -121,10 +121,9 @@ class Engine:
             with open(path, "wb") as f:
                 f.write(data)
             self.detector.found = 0
-            faces, ages, _usable, placements = aging.read_photos([path], self.size, from_age=from_age,
-                                                                 log=problems.append, detector=self.detector)
-            picture = aging.read_whole(path) if len(faces) else None
-        if not len(faces):
+            photos = aging.read_photos([path], self.size, from_age=from_age, log=problems.append,
+                                       detector=self.detector)
+        if not photos.files:
             problem = problems[0].split(": skipped, ", 1)[-1] if problems else "unusable"
             if problem.startswith("no face"):
                 raise FaceganError("no face found in this photo: try one where the face is larger, lit and "
@@ -136,14 +135,14 @@ class Engine:
         notes = []
         if self.detector.found > 1:
             notes.append(f"{self.detector.found} faces found: aged the largest")
-        source_age = float(ages[0])
+        source_age = float(photos.ages[0])
         if from_age is None and not re.match(r"\d+_", name):
             notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
-        originals = to_unit(faces)
+        originals = to_unit(photos.faces)
         reconstructions, _aged, codes = aging.age(self.generator, self.discriminator, self.encoder, originals,
-                                                  ages, DEFAULT_AGE, progress=progress, **self.projection)
-        return AgedPhoto(name, picture, placements[0], originals[0], reconstructions[0], codes[0], source_age,
-                         notes)
+                                                  photos.ages, DEFAULT_AGE, progress=progress, **self.projection)
+        return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], reconstructions[0], codes[0],
+                         source_age, notes)
 
     def aged_at(self, photo, target_age):
         """The face of a projected photo at `target_age`, as `facegan age --to target_age` shows it (the photo
@@ -152,10 +151,8 @@ class Engine:
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        source_ages = np.array([photo.source_age])
-        regenerated = aging.regenerate_at(self.generator, photo.code[None], source_ages, target_age,
-                                          aging.DETAILED_STRENGTH)
-        return aging.keep_details(photo.face[None], photo.reconstruction[None], regenerated)[0]
+        return aging.at_age(self.generator, photo.face[None], photo.reconstruction[None], photo.code[None],
+                            np.array([photo.source_age]), target_age)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
