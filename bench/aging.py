@@ -28,6 +28,7 @@ import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow
 import numpy as np  # noqa: E402
 
 from facegan import aging, checkpoints, pictures  # noqa: E402
+from facegan.encoder import ENCODER_FILE  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
 from facegan.data import find_images, read_ages, read_face  # noqa: E402
@@ -63,7 +64,7 @@ def main():
     args = parser.parse_args()
 
     generator, discriminator, encoder = (checkpoints.load_model_h5(os.path.join(args.checkpoint, name))
-                                         for name in ("generator.h5", "discriminator.h5", aging.ENCODER_FILE))
+                                         for name in ("generator.h5", "discriminator.h5", ENCODER_FILE))
     size = generator.output_shape[1]
     young = faces_aged(args.faces, 18, 35, args.n)
     started = time.perf_counter()

@@ -1,10 +1,14 @@
-"""Projecting real faces into z: the generator has no encoder, so we search for the z whose image is closest.
+"""Projecting real faces into z: G has no inverse, so we search for the z whose image is closest.
 
 Following Yeh et al. (2017, semantic image inpainting), each face's z minimises
     contextual loss  sum over pixels of  weight * |G(z) - face|     (weights: 1, or 0 in a hole to fill)
   + lambda x perceptual loss  log(1 - D(G(z)))                       (how fake the discriminator finds it)
 Both terms are per image and summed over the batch, never divided by it, so a face's result does not depend on
 how many faces are projected with it. z stays in [-1, 1], the prior's support, by clipping after every step.
+
+With a latent encoder E (facegan.encoder), the search starts from E's guess, E(face), and needs far fewer steps
+and one start. An optional third term, `feature_weight` x the L1 distance between D's last features of G(z) and of
+the face (feature matching, D's trunk as a perceptual metric), pulls towards what D sees rather than pixels.
 
 The search itself is a Keras model whose only trainable weights are the z codes, trained with
 `train_on_batch`: the same code runs on every Keras backend. G and D are frozen for it, which also runs their
@@ -20,10 +24,15 @@ from keras import ops
 from facegan.pixels import in_levels
 from facegan.prior import noise_dim, sample_noise
 
-STEPS = 300
-PERCEPTUAL_WEIGHT = 0.1
-LEARNING_RATE = 0.05
+STEPS = 300  # from random starts
 RESTARTS = 3
+# From an encoder's guess: 30 steps from the guess alone kept the person more often than 300 from 3 random starts,
+# at a tenth of the time or less (bench/facemath.py, bench/aging.py; docs/facemath.md, docs/aging.md).
+STEPS_FROM_ENCODER = 30
+RESTARTS_FROM_ENCODER = 1
+PERCEPTUAL_WEIGHT = 0.1
+FEATURE_WEIGHT = 0.0
+LEARNING_RATE = 0.05
 CHUNK = 64  # codes optimised together; memory grows with it
 
 
@@ -53,6 +62,19 @@ def contextual_loss(faces_and_weights, images):
 def perceptual_loss(_unused, scores):
     """log(1 - D(G(z))) per image: lower when D finds the image real."""
     return ops.reshape(ops.log(1.0 - ops.clip(scores, 0.0, 1.0 - 1e-6)), (-1,))
+
+
+def feature_loss(face_features, features):
+    """L1 distance between D's features of each (weighted) image and of its (weighted) face."""
+    return ops.sum(ops.abs(features - face_features), axis=-1)
+
+
+def discriminator_features(discriminator):
+    """D's trunk, image -> its last features before the realness score (the input of D's head), as a model
+    sharing D's weights; for a conditional D, the features it has before the condition is applied."""
+    trunk = next(layer for layer in reversed(discriminator.layers)
+                 if isinstance(layer, keras.layers.Flatten) or layer.name == "discriminator_trunk")
+    return keras.Model(discriminator.inputs[0], trunk.output)
 
 
 class _SummedOverFaces(keras.losses.Loss):
@@ -87,23 +109,35 @@ def frozen(*models):
             model.trainable = trainable
 
 
-def project(generator, discriminator, faces, weights=None, conditions=None, initial_codes=None, steps=STEPS,
-            perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, restarts=RESTARTS, seed=0,
-            progress=None):
+def project(generator, discriminator, faces, weights=None, conditions=None, encoder=None, steps=None,
+            restarts=None, perceptual_weight=PERCEPTUAL_WEIGHT, feature_weight=FEATURE_WEIGHT,
+            learning_rate=LEARNING_RATE, seed=0, progress=None):
     """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
     pixels that count (default: all). For a conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds
-    each face's c, held fixed while z is searched. `initial_codes` (n, noise_dim), e.g. an encoder's guess,
-    start the first restart; the others start at random. `progress(done_steps, total_steps)` is called as it
-    goes."""
+    each face's c, held fixed while z is searched. An `encoder`'s guess starts the first restart, the others
+    start at random; `steps` and `restarts` default to STEPS_FROM_ENCODER and RESTARTS_FROM_ENCODER with an
+    encoder, else STEPS and RESTARTS. `progress(done_steps, total_steps)` is called as it goes."""
     faces = np.asarray(faces, np.float32)
     weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
     if conditions is not None:
         conditions = np.asarray(conditions, np.float32).reshape(len(faces), -1)
-    if initial_codes is not None:
-        initial_codes = np.clip(np.asarray(initial_codes, np.float32), -1.0, 1.0)
+    initial_codes = None if encoder is None else encoder_guess(encoder, faces, weights > 0)
+    if steps is None:
+        steps = STEPS if encoder is None else STEPS_FROM_ENCODER
+    if restarts is None:
+        restarts = RESTARTS if encoder is None else RESTARTS_FROM_ENCODER
     with frozen(generator, discriminator):
-        return _project(generator, discriminator, faces, weights, conditions, initial_codes, steps,
-                        perceptual_weight, learning_rate, restarts, seed, progress)
+        return _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, restarts,
+                        (perceptual_weight, feature_weight), learning_rate, seed, progress)
+
+
+def encoder_guess(encoder, faces, known):
+    """E's z for each face; a hole (`known` 0: pixels of weight 0) is first filled with the mean colour of the
+    face's known pixels, so that E sees a plain patch of skin tone rather than a black square."""
+    known = np.asarray(known, np.float32)
+    mean = (faces * known).sum(axis=(1, 2), keepdims=True) / np.maximum(known.sum(axis=(1, 2), keepdims=True), 1)
+    filled = known * faces + (1.0 - known) * mean
+    return np.clip(encoder.predict(filled, verbose=0, batch_size=CHUNK), -1.0, 1.0)
 
 
 def draw(generator, codes, conditions=None):
@@ -112,8 +146,8 @@ def draw(generator, codes, conditions=None):
     return generator.predict(inputs, verbose=0, batch_size=CHUNK)
 
 
-def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, perceptual_weight,
-             learning_rate, restarts, seed, progress):
+def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, restarts, loss_weights,
+             learning_rate, seed, progress):
     dim = noise_dim(generator)
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
@@ -129,13 +163,16 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
         initial = sample_noise(rng, count * restarts, dim)
         if initial_codes is not None:
             initial[:count] = initial_codes[chunk]
-        search = _search_model(generator, discriminator, initial, chunk_conditions, perceptual_weight,
-                               learning_rate)
-        indices = np.arange(count * restarts, dtype=np.int32)
-        inputs = indices if chunk_conditions is None else [indices, chunk_conditions]
-        unused_score_targets = np.zeros((count * restarts, 1), np.float32)
+        search = _search_model(generator, discriminator, initial, chunk_conditions, loss_weights, learning_rate)
+        inputs = [np.arange(count * restarts, dtype=np.int32)] + ([] if chunk_conditions is None
+                                                                  else [chunk_conditions])
+        outputs = [targets, np.zeros((count * restarts, 1), np.float32)]  # D's score has no target
+        if loss_weights[1]:
+            weighted_faces = targets[..., :3] * targets[..., 3:]
+            inputs.append(targets[..., 3:])
+            outputs.append(discriminator_features(discriminator).predict(weighted_faces, verbose=0, batch_size=CHUNK))
         for _ in range(steps):
-            search.train_on_batch(inputs, [targets, unused_score_targets])
+            search.train_on_batch(inputs, outputs)
             done_steps += 1
             if progress:
                 progress(done_steps, total_steps)
@@ -147,20 +184,27 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
     return Projection(codes, draw(generator, codes, conditions), errors)
 
 
-def _search_model(generator, discriminator, initial_codes, conditions, perceptual_weight, learning_rate):
+def _search_model(generator, discriminator, initial_codes, conditions, loss_weights, learning_rate):
+    """indices (, conditions) (, pixel weights when D's features count) -> G(z), D(G(z)) (, D's features of the
+    weighted G(z))."""
     indices = keras.Input(shape=(), dtype="int32", name="face")
     codes = LatentCodes(initial_codes, name="codes")(indices)
     if conditions is None:
-        inputs, images = indices, generator(codes)
+        inputs, images = [indices], generator(codes)
         scores = discriminator(images)
     else:
         condition = keras.Input(shape=conditions.shape[1:], name="condition")
         inputs, images = [indices, condition], generator([codes, condition])
         scores = discriminator([images, condition])
-    model = keras.Model(inputs, [images, scores])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=[_SummedOverFaces(contextual_loss), _SummedOverFaces(perceptual_loss)],
-                  loss_weights=[1.0, perceptual_weight])
+    outputs, losses = [images, scores], [contextual_loss, perceptual_loss]
+    if loss_weights[1]:
+        pixel_weights = keras.Input(shape=tuple(images.shape[1:3]) + (1,), name="pixel_weights")
+        inputs.append(pixel_weights)
+        outputs.append(discriminator_features(discriminator)(images * pixel_weights))
+        losses.append(feature_loss)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=[_SummedOverFaces(loss) for loss in losses],
+                  loss_weights=[1.0, *loss_weights][:len(losses)])
     return model
 
 
