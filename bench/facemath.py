@@ -5,7 +5,7 @@ encoder, how often completion keeps the person, and (with --vae) the VAE compari
 
 On held-out faces (by default the bundled sample, which the shipped models never trained on) it prints, for each
 projection setting (the former defaults, 300 steps from 3 random starts; the encoder's guess alone; the
-defaults, and --steps from the guess; each --features weight at the defaults):
+defaults, and --steps from the guess):
 - faces/s, the mean absolute pixel error and RMSE (0-255 levels), sharpness (Laplacian energy relative to the
   originals), and the share of projections that dlib's face recognition (the outside judge, never part of the
   method) reads as the same person as the original;
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from facegan import checkpoints, completion, pictures  # noqa: E402
 from facegan.data import load_faces  # noqa: E402
 from facegan.encoder import load_latent_encoder  # noqa: E402
-from facegan.latent import FEATURE_WEIGHT, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.latent import RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import in_levels, to_uint8  # noqa: E402
 from facegan.prior import noise_dim as noise_dim_of  # noqa: E402
@@ -67,7 +67,7 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def settings_to_compare(encoder, steps, feature_weights):
+def settings_to_compare(encoder, steps):
     """(label, project's keyword arguments): the former defaults, then what the encoder allows."""
     rows = [("300 steps from 3 random starts (former defaults)", FORMER_DEFAULTS)]
     if encoder is None:
@@ -76,8 +76,6 @@ def settings_to_compare(encoder, steps, feature_weights):
     for count in steps:
         label = "defaults: " if count == STEPS_FROM_ENCODER else ""
         rows.append((f"{label}{count} steps from the encoder's guess", {"encoder": encoder, "steps": count}))
-    rows += [(f"defaults + D's features, weight {weight:g}", {"encoder": encoder, "feature_weight": weight})
-             for weight in feature_weights if weight != FEATURE_WEIGHT]
     return rows
 
 
@@ -170,8 +168,6 @@ def main():
     parser.add_argument("--n", type=int, default=32, help="held-out faces (default %(default)s)")
     parser.add_argument("--steps", type=int, nargs="*", default=[STEPS_FROM_ENCODER],
                         help="steps from the encoder's guess to compare (default %(default)s)")
-    parser.add_argument("--features", type=float, nargs="*", default=[],
-                        help="weights of D's feature distance to compare at the defaults (default: none)")
     parser.add_argument("--set-size", type=int, default=16, help="faces per age group for the arithmetic")
     parser.add_argument("--out", default="bench/facemath")
     args = parser.parse_args()
@@ -187,7 +183,7 @@ def main():
           f"{'with' if encoder else 'without'} a latent encoder; {os.cpu_count()} CPU cores")
     print(f"originals: sharpness {sharpness(originals):.0f}")
     reconstructions = compare_projections(generator, discriminator, originals,
-                                          settings_to_compare(encoder, args.steps, args.features))
+                                          settings_to_compare(encoder, args.steps))
     rows = [originals, *reconstructions.values()]
     if args.vae:
         rows.append(compare_with_vae(args, generator, discriminator, faces, originals, rng))

@@ -18,7 +18,7 @@ from facegan.weights import load_model_h5
 ENCODER_FILE = "latent_encoder.h5"
 STEPS = 3000
 BATCH = 64
-FILTERS = 32  # the trunk's first layer; 32 makes a 6 MB file, 64 a 24 MB one (docs/facemath.md compares them)
+FILTERS = 32  # the trunk's first layer; 32 makes a 6 MB file, 64 a 21 MB one
 
 
 def train_latent_encoder(generator, filters=FILTERS, steps=STEPS, batch_size=BATCH, seed=0, learning_rate=2e-4,

@@ -7,8 +7,7 @@ Both terms are per image and summed over the batch, never divided by it, so a fa
 how many faces are projected with it. z stays in [-1, 1], the prior's support, by clipping after every step.
 
 With a latent encoder E (facegan.encoder), the search starts from E's guess, E(face), and needs far fewer steps
-and one start. An optional third term, `feature_weight` x the L1 distance between D's last features of G(z) and of
-the face (feature matching, D's trunk as a perceptual metric), pulls towards what D sees rather than pixels.
+and one start.
 
 The search itself is a Keras model whose only trainable weights are the z codes, trained with
 `train_on_batch`: the same code runs on every Keras backend. G and D are frozen for it, which also runs their
@@ -26,12 +25,12 @@ from facegan.prior import noise_dim, sample_noise
 
 STEPS = 300  # from random starts
 RESTARTS = 3
-# From an encoder's guess: 30 steps from the guess alone kept the person more often than 300 from 3 random starts,
-# at a tenth of the time or less (bench/facemath.py, bench/aging.py; docs/facemath.md, docs/aging.md).
+# From an encoder's guess: 30 steps from that one start. For aging it kept the person more often than 300 steps from
+# 3 random starts (80% against 73%) at a twentieth of the time; for the plain DCGAN it is 37 times faster and keeps
+# the person about as rarely (16% against 19%), with a higher pixel error (docs/aging.md, docs/facemath.md).
 STEPS_FROM_ENCODER = 30
 RESTARTS_FROM_ENCODER = 1
 PERCEPTUAL_WEIGHT = 0.1
-FEATURE_WEIGHT = 0.0
 LEARNING_RATE = 0.05
 CHUNK = 64  # codes optimised together; memory grows with it
 
@@ -62,19 +61,6 @@ def contextual_loss(faces_and_weights, images):
 def perceptual_loss(_unused, scores):
     """log(1 - D(G(z))) per image: lower when D finds the image real."""
     return ops.reshape(ops.log(1.0 - ops.clip(scores, 0.0, 1.0 - 1e-6)), (-1,))
-
-
-def feature_loss(face_features, features):
-    """L1 distance between D's features of each (weighted) image and of its (weighted) face."""
-    return ops.sum(ops.abs(features - face_features), axis=-1)
-
-
-def discriminator_features(discriminator):
-    """D's trunk, image -> its last features before the realness score (the input of D's head), as a model
-    sharing D's weights; for a conditional D, the features it has before the condition is applied."""
-    trunk = next(layer for layer in reversed(discriminator.layers)
-                 if isinstance(layer, keras.layers.Flatten) or layer.name == "discriminator_trunk")
-    return keras.Model(discriminator.inputs[0], trunk.output)
 
 
 class _SummedOverFaces(keras.losses.Loss):
@@ -110,8 +96,7 @@ def frozen(*models):
 
 
 def project(generator, discriminator, faces, weights=None, conditions=None, encoder=None, steps=None,
-            restarts=None, perceptual_weight=PERCEPTUAL_WEIGHT, feature_weight=FEATURE_WEIGHT,
-            learning_rate=LEARNING_RATE, seed=0, progress=None):
+            restarts=None, perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, seed=0, progress=None):
     """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
     pixels that count (default: all). For a conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds
     each face's c, held fixed while z is searched. An `encoder`'s guess starts the first restart, the others
@@ -128,7 +113,7 @@ def project(generator, discriminator, faces, weights=None, conditions=None, enco
         restarts = RESTARTS if encoder is None else RESTARTS_FROM_ENCODER
     with frozen(generator, discriminator):
         return _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, restarts,
-                        (perceptual_weight, feature_weight), learning_rate, seed, progress)
+                        perceptual_weight, learning_rate, seed, progress)
 
 
 def encoder_guess(encoder, faces, known):
@@ -146,8 +131,8 @@ def draw(generator, codes, conditions=None):
     return generator.predict(inputs, verbose=0, batch_size=CHUNK)
 
 
-def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, restarts, loss_weights,
-             learning_rate, seed, progress):
+def _project(generator, discriminator, faces, weights, conditions, initial_codes, steps, restarts,
+             perceptual_weight, learning_rate, seed, progress):
     dim = noise_dim(generator)
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
@@ -163,16 +148,13 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
         initial = sample_noise(rng, count * restarts, dim)
         if initial_codes is not None:
             initial[:count] = initial_codes[chunk]
-        search = _search_model(generator, discriminator, initial, chunk_conditions, loss_weights, learning_rate)
-        inputs = [np.arange(count * restarts, dtype=np.int32)] + ([] if chunk_conditions is None
-                                                                  else [chunk_conditions])
-        outputs = [targets, np.zeros((count * restarts, 1), np.float32)]  # D's score has no target
-        if loss_weights[1]:
-            weighted_faces = targets[..., :3] * targets[..., 3:]
-            inputs.append(targets[..., 3:])
-            outputs.append(discriminator_features(discriminator).predict(weighted_faces, verbose=0, batch_size=CHUNK))
+        search = _search_model(generator, discriminator, initial, chunk_conditions, perceptual_weight,
+                               learning_rate)
+        indices = np.arange(count * restarts, dtype=np.int32)
+        inputs = indices if chunk_conditions is None else [indices, chunk_conditions]
+        unused_score_targets = np.zeros((count * restarts, 1), np.float32)
         for _ in range(steps):
-            search.train_on_batch(inputs, outputs)
+            search.train_on_batch(inputs, [targets, unused_score_targets])
             done_steps += 1
             if progress:
                 progress(done_steps, total_steps)
@@ -184,27 +166,20 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
     return Projection(codes, draw(generator, codes, conditions), errors)
 
 
-def _search_model(generator, discriminator, initial_codes, conditions, loss_weights, learning_rate):
-    """indices (, conditions) (, pixel weights when D's features count) -> G(z), D(G(z)) (, D's features of the
-    weighted G(z))."""
+def _search_model(generator, discriminator, initial_codes, conditions, perceptual_weight, learning_rate):
     indices = keras.Input(shape=(), dtype="int32", name="face")
     codes = LatentCodes(initial_codes, name="codes")(indices)
     if conditions is None:
-        inputs, images = [indices], generator(codes)
+        inputs, images = indices, generator(codes)
         scores = discriminator(images)
     else:
         condition = keras.Input(shape=conditions.shape[1:], name="condition")
         inputs, images = [indices, condition], generator([codes, condition])
         scores = discriminator([images, condition])
-    outputs, losses = [images, scores], [contextual_loss, perceptual_loss]
-    if loss_weights[1]:
-        pixel_weights = keras.Input(shape=tuple(images.shape[1:3]) + (1,), name="pixel_weights")
-        inputs.append(pixel_weights)
-        outputs.append(discriminator_features(discriminator)(images * pixel_weights))
-        losses.append(feature_loss)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=[_SummedOverFaces(loss) for loss in losses],
-                  loss_weights=[1.0, *loss_weights][:len(losses)])
+    model = keras.Model(inputs, [images, scores])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=[_SummedOverFaces(contextual_loss), _SummedOverFaces(perceptual_loss)],
+                  loss_weights=[1.0, perceptual_weight])
     return model
 
 

@@ -109,9 +109,6 @@ def add_projection_arguments(parser, checkpoint_help=None, encoder_required=Fals
     group.add_argument("--lambda", type=float, dest="perceptual_weight", default=latent.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
-    group.add_argument("--features", type=float, dest="feature_weight", default=latent.FEATURE_WEIGHT,
-                       metavar="F", help="weight of the distance between the discriminator's features of G(z) "
-                                         "and of the face (default %(default)s)")
     group.add_argument("--z-lr", type=float, dest="learning_rate", default=latent.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
@@ -125,7 +122,7 @@ def projection_settings(args):
         if value is not None and value < 1:
             raise FaceganError(f"{flag} must be at least 1, not {value}")
     return {"steps": args.steps, "restarts": args.restarts, "perceptual_weight": args.perceptual_weight,
-            "feature_weight": args.feature_weight, "learning_rate": args.learning_rate, "seed": args.seed,
+            "learning_rate": args.learning_rate, "seed": args.seed,
             "progress": ProgressBar("projecting")}
 
 
