@@ -31,10 +31,11 @@ sys.path.insert(0, REPO)
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import aging, checkpoints, pictures  # noqa: E402
+from facegan import aging, checkpoints, latent, pictures  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
 from facegan.commands.common import output_names  # noqa: E402
 from facegan.data import find_images, read_ages  # noqa: E402
+from facegan.encoder import ENCODER_FILE  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
 
@@ -91,9 +92,9 @@ def main():
                         help="the `facegan age --to` values of the table (default: %(default)s)")
     parser.add_argument("--to", type=float, default=60, dest="target_age",
                         help="the target of the strength comparison, the grid and the timings")
-    parser.add_argument("--steps", type=int, default=aging.PROJECTION_STEPS, help="projection steps per face "
+    parser.add_argument("--steps", type=int, default=latent.STEPS_FROM_ENCODER, help="projection steps per face "
                         "(default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--restarts", type=int, default=aging.PROJECTION_RESTARTS,
+    parser.add_argument("--restarts", type=int, default=latent.RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
@@ -104,7 +105,7 @@ def main():
     young = faces_aged(args.faces, 18, 35, args.n)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
     generator, discriminator, encoder = (checkpoints.load_model_h5(os.path.join(args.checkpoint, name))
-                                         for name in ("generator.h5", "discriminator.h5", aging.ENCODER_FILE))
+                                         for name in ("generator.h5", "discriminator.h5", ENCODER_FILE))
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()

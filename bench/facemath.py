@@ -1,15 +1,22 @@
-"""Face math numbers: GAN projection speed and error by steps, and the VAE comparison the idea asks for.
+"""Face math numbers: how fast and how well projection finds held-out faces' z, with and without the latent
+encoder, how often completion keeps the person, and (with --vae) the VAE comparison the idea asks for.
 
-    python bench/facemath.py --gan checkpoints/dcgan-utkface-64 --vae checkpoints/run-vae [--faces data/]
+    python bench/facemath.py [--gan checkpoints/dcgan-utkface-64] [--faces data/] [--n 32] [--vae VAE_RUN]
 
-On held-out faces (by default the bundled sample, which the shipped models never trained on) it prints:
-- GAN projection at each --steps: faces/s, the objective per face (contextual + lambda x perceptual), the mean
-  absolute pixel error and RMSE (0-255 levels), and sharpness (Laplacian energy relative to the originals);
-- the VAE's encode-decode on the same faces: the same error and sharpness figures, and faces/s;
-- arithmetic: the "older" direction mean(z of 60-80-year-olds) - mean(z of 20-30-year-olds), computed from
-  two disjoint halves of each set; the cosine between the halves' directions says how stable the arithmetic is.
-Pictures go to --out: side_by_side.png (rows: originals, GAN projections, VAE reconstructions) and
-arithmetic.png (rows: young originals; GAN: projected, projected + older direction; VAE: the same).
+On held-out faces (by default the bundled sample, which the shipped models never trained on) it prints, for each
+projection setting (the former defaults, 300 steps from 3 random starts; the encoder's guess alone; the
+defaults, and --steps from the guess):
+- faces/s, the mean absolute pixel error and RMSE (0-255 levels), sharpness (Laplacian energy relative to the
+  originals), and the share of projections that dlib's face recognition (the outside judge, never part of the
+  method) reads as the same person as the original;
+- `complete --mask center` at the former defaults and at the defaults: the same-person share of the completed
+  faces, the mean error in the hole, faces/s;
+- with --vae, the VAE's encode-decode on the same faces and the arithmetic comparison: the "older" direction
+  mean(z of 60-80-year-olds) - mean(z of 20-30-year-olds) from two disjoint halves of each set; the cosine
+  between the halves' directions says how stable the arithmetic is.
+Pictures go to --out: side_by_side.png (rows: originals, each projection setting in the table's order[, the VAE's
+reconstructions]) and,
+with --vae, arithmetic.png (rows: young originals; GAN: projected, projected + older direction; VAE: the same).
 """
 import argparse
 import os
@@ -22,11 +29,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import checkpoints, pictures  # noqa: E402
+from facegan import checkpoints, completion, pictures  # noqa: E402
 from facegan.data import load_faces  # noqa: E402
-from facegan.latent import PERCEPTUAL_WEIGHT, project  # noqa: E402
+from facegan.encoder import load_latent_encoder  # noqa: E402
+from facegan.latent import RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import in_levels, to_uint8  # noqa: E402
 from facegan.prior import noise_dim as noise_dim_of  # noqa: E402
+
+FORMER_DEFAULTS = {"encoder": None, "steps": STEPS, "restarts": RESTARTS}
 
 
 def sharpness(images):
@@ -42,6 +53,12 @@ def errors(originals, reconstructions):
     return float(np.abs(difference).mean()), float(np.sqrt(np.mean(difference ** 2)))
 
 
+def same_person(originals, others):
+    """The share of pairs that dlib reads as one person, and the mean embedding distance."""
+    distances = judges.identity_distances(originals, others)
+    return float(np.mean(distances < judges.SAME_PERSON_THRESHOLD)), float(distances.mean())
+
+
 def ages(files):
     return np.array([int(re.match(r"(\d+)_", os.path.basename(f)).group(1)) for f in files])
 
@@ -50,67 +67,78 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gan", required=True, help="run folder or folder with generator.h5 + discriminator.h5")
-    parser.add_argument("--vae", required=True, help="a `train.py --model vae` run folder")
-    parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
-    parser.add_argument("--n", type=int, default=16, help="held-out faces for the error figures")
-    parser.add_argument("--steps", type=int, nargs="+", default=[100, 300, 1000])
-    parser.add_argument("--set-size", type=int, default=16, help="faces per age group for the arithmetic")
-    parser.add_argument("--arithmetic-steps", type=int, default=300)
-    parser.add_argument("--out", default="bench/facemath")
-    args = parser.parse_args()
+def settings_to_compare(encoder, steps):
+    """(label, project's keyword arguments): the former defaults, then what the encoder allows."""
+    rows = [("300 steps from 3 random starts (former defaults)", FORMER_DEFAULTS)]
+    if encoder is None:
+        return rows
+    rows.append(("the encoder's guess alone", {"encoder": encoder, "steps": 0}))
+    for count in steps:
+        label = "defaults: " if count == STEPS_FROM_ENCODER else ""
+        rows.append((f"{label}{count} steps from the encoder's guess", {"encoder": encoder, "steps": count}))
+    return rows
 
-    generator_path = checkpoints.find_generator(args.gan)
-    generator = checkpoints.load_model_h5(generator_path)
-    discriminator = checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
-    decoder, encoder, _ = checkpoints.load_models(args.vae, ("generator", "encoder"))
+
+def compare_projections(generator, discriminator, originals, rows):
+    """One table row per setting; returns {label: reconstructions}."""
+    print("| projection | faces/s | mean abs error | RMSE | sharpness vs original | same person | "
+          "identity distance |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    reconstructions = {}
+    for label, settings in rows:
+        started = time.perf_counter()
+        decoded = project(generator, discriminator, originals, **settings).reconstructions
+        seconds = time.perf_counter() - started
+        mean_error, rmse = errors(originals, decoded)
+        share, distance = same_person(originals, decoded)
+        print(f"| {label} | {len(originals) / seconds:.2f} | {mean_error:.1f} | {rmse:.1f} | "
+              f"{sharpness(decoded) / sharpness(originals):.2f} | {share:.0%} | {distance:.3f} |", flush=True)
+        reconstructions[label] = decoded
+    return reconstructions
+
+
+def compare_completions(generator, discriminator, originals, encoder):
+    """`complete --mask center` at the former defaults and at the defaults."""
+    known = np.repeat(completion.make_mask("center", generator.output_shape[1])[None], len(originals), axis=0)
+    print("\n| complete --mask center | faces/s | mean abs error in the hole | same person | identity distance |")
+    print("| --- | --- | --- | --- | --- |")
+    rows = [("300 steps from 3 random starts (former defaults)", FORMER_DEFAULTS)]
+    if encoder is not None:
+        rows.append((f"defaults: {STEPS_FROM_ENCODER} steps from the encoder's guess (hole filled with the mean "
+                     "known colour)", {"encoder": encoder}))
+    for label, settings in rows:
+        started = time.perf_counter()
+        completed, _projection = completion.complete(generator, discriminator, originals, known, **settings)
+        seconds = time.perf_counter() - started
+        share, distance = same_person(originals, completed)
+        hole_error = completion.hole_errors(completed, originals, known).mean()
+        print(f"| {label} | {len(originals) / seconds:.2f} | {hole_error:.1f} | {share:.0%} | {distance:.3f} |",
+              flush=True)
+
+
+def compare_with_vae(args, generator, discriminator, faces, originals, rng):
+    """The VAE's encode-decode on the same faces, and the arithmetic of both models; returns the VAE's faces."""
+    decoder, vae_encoder, _ = checkpoints.load_models(args.vae, ("generator", "encoder"))
     noise_dim = noise_dim_of(generator)
-    faces = load_faces(args.faces, generator.output_shape[1], progress=False)
-    rng = np.random.default_rng(0)
-    chosen = rng.permutation(len(faces))[:args.n]
-    originals = faces.batch(chosen)
-    print(f"{args.n} held-out faces from {args.faces}; GAN {generator_path}; VAE {args.vae}; "
-          f"{os.cpu_count()} CPU cores")
-    print(f"originals: sharpness {sharpness(originals):.0f}")
 
     def vae_encode(images):
-        return encoder.predict(images, verbose=0, batch_size=64)[:, :noise_dim]
+        return vae_encoder.predict(images, verbose=0, batch_size=64)[:, :noise_dim]
 
-    print("| method | steps | faces/s | objective per face | mean abs error | RMSE | sharpness vs original |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    gan_pictures = None
-    for steps in args.steps:
-        started = time.perf_counter()
-        result = project(generator, discriminator, originals, steps=steps)
-        seconds = time.perf_counter() - started
-        decoded = result.reconstructions
-        scores = discriminator.predict(decoded, verbose=0)[:, 0]
-        objective = (np.abs(decoded - originals).sum(axis=(1, 2, 3))
-                     + PERCEPTUAL_WEIGHT * np.log(1 - np.clip(scores, 0, 1 - 1e-6)))
-        mean_error, rmse = errors(originals, decoded)
-        print(f"| GAN projection | {steps} | {args.n / seconds:.3f} | {objective.mean():.0f} | {mean_error:.1f} | "
-              f"{rmse:.1f} | {sharpness(decoded) / sharpness(originals):.2f} |", flush=True)
-        if steps == 300 or gan_pictures is None:
-            gan_pictures = decoded
     decoder.predict(vae_encode(originals[:1]), verbose=0)  # trace once, outside the timing
     started = time.perf_counter()
     vae_decoded = decoder.predict(vae_encode(originals), verbose=0, batch_size=64)
     seconds = time.perf_counter() - started
     mean_error, rmse = errors(originals, vae_decoded)
-    print(f"| VAE encode-decode | 1 pass | {args.n / seconds:.1f} | | {mean_error:.1f} | {rmse:.1f} | "
-          f"{sharpness(vae_decoded) / sharpness(originals):.2f} |")
-    side = min(args.n, 8)
-    rows = np.concatenate([originals[:side], gan_pictures[:side], vae_decoded[:side]])
-    pictures.save_image(pictures.grid(rows, columns=side), os.path.join(args.out, "side_by_side.png"))
+    share, distance = same_person(originals, vae_decoded)
+    print(f"| VAE encode-decode ({args.vae}) | {len(originals) / seconds:.1f} | {mean_error:.1f} | {rmse:.1f} | "
+          f"{sharpness(vae_decoded) / sharpness(originals):.2f} | {share:.0%} | {distance:.3f} |")
 
     # Arithmetic: the "older" direction from two disjoint halves of each age group.
     age = ages(faces.files)
     young = rng.permutation(np.flatnonzero((age >= 20) & (age <= 30)))[:args.set_size]
     old = rng.permutation(np.flatnonzero((age >= 60) & (age <= 80)))[:args.set_size]
     groups = faces.batch(np.concatenate([young, old]))
-    gan_codes = project(generator, discriminator, groups, steps=args.arithmetic_steps).codes
+    gan_codes = project(generator, discriminator, groups, **FORMER_DEFAULTS).codes
     vae_codes = vae_encode(groups)
     half, size = args.set_size // 2, args.set_size
     print(f"\narithmetic: {size} faces aged 20-30, {size} aged 60-80 (ages from the file names)")
@@ -126,9 +154,44 @@ def main():
               f"{spread:.2f}")
         aged = np.concatenate([young_codes[:6], young_codes[:6] + direction]).astype(np.float32)
         shown.append(decode.predict(aged, verbose=0))
-    pictures.save_image(pictures.grid(np.concatenate(shown), columns=6),
-                        os.path.join(args.out, "arithmetic.png"))
-    print(f"pictures: {args.out}/side_by_side.png, {args.out}/arithmetic.png")
+    pictures.save_image(pictures.grid(np.concatenate(shown), columns=6), os.path.join(args.out, "arithmetic.png"))
+    return vae_decoded
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gan", default=checkpoints.SHIPPED_DIR,
+                        help="run folder or folder with generator.h5 + discriminator.h5 (+ latent_encoder.h5) "
+                             "(default: the shipped model)")
+    parser.add_argument("--vae", help="a `train.py --model vae` run folder to compare with (default: none)")
+    parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
+    parser.add_argument("--n", type=int, default=32, help="held-out faces (default %(default)s)")
+    parser.add_argument("--steps", type=int, nargs="*", default=[STEPS_FROM_ENCODER],
+                        help="steps from the encoder's guess to compare (default %(default)s)")
+    parser.add_argument("--set-size", type=int, default=16, help="faces per age group for the arithmetic")
+    parser.add_argument("--out", default="bench/facemath")
+    args = parser.parse_args()
+
+    generator_path = checkpoints.find_generator(args.gan)
+    generator = checkpoints.load_model_h5(generator_path)
+    discriminator = checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
+    encoder = load_latent_encoder(generator_path, required=False)
+    faces = load_faces(args.faces, generator.output_shape[1], progress=False)
+    rng = np.random.default_rng(0)
+    originals = faces.batch(rng.permutation(len(faces))[:args.n])
+    print(f"{args.n} held-out faces from {args.faces}; GAN {generator_path}; "
+          f"{'with' if encoder else 'without'} a latent encoder; {os.cpu_count()} CPU cores")
+    print(f"originals: sharpness {sharpness(originals):.0f}")
+    reconstructions = compare_projections(generator, discriminator, originals,
+                                          settings_to_compare(encoder, args.steps))
+    rows = [originals, *reconstructions.values()]
+    if args.vae:
+        rows.append(compare_with_vae(args, generator, discriminator, faces, originals, rng))
+    compare_completions(generator, discriminator, originals, encoder)
+    side = min(args.n, 8)
+    pictures.save_image(pictures.grid(np.concatenate([row[:side] for row in rows]), columns=side),
+                        os.path.join(args.out, "side_by_side.png"))
+    print(f"pictures: {args.out}/side_by_side.png" + (f", {args.out}/arithmetic.png" if args.vae else ""))
 
 
 if __name__ == "__main__":

@@ -1,70 +1,31 @@
 """Face aging, Age-cGAN style (Antipov et al., 2017): find the photo's z under its own age, then redraw that z
 at the target age.
 
-  1. latent approximation: an encoder E, trained on pairs (G(z, c), z) drawn from the conditional generator,
-     gives a first z in one forward pass;
+  1. latent approximation: the latent encoder E (facegan.encoder), trained on pairs (G(z, c), z) drawn from the
+     conditional generator, gives a first z in one forward pass;
   2. optimisation: z is refined so that G(z, source age) reproduces the photo: pixel loss + lambda x D's
      perceptual loss (facegan.latent.project, with E's z as the first start and the age held fixed);
   3. the same z at the target age is the aged face. By default what that changed is added to the photo itself
      (`keep_details`); Age-cGAN's own output, the regenerated face, is the `regenerate` option.
-The encoder lives beside the run's checkpoint as `latent_encoder.h5` (a plain Keras model).
 """
 import os
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from facegan import FaceganError
 from facegan.latent import draw, project
-from facegan.models import build_encoder
 from facegan.placement import FEATHER, Placement, add_change, centre_square, crop
 from facegan.pixels import to_uint8, to_unit
-from facegan.prior import age_conditions, noise_dim, random_age_conditions, sample_noise
-from facegan.weights import load_model_h5
+from facegan.prior import age_conditions
 
 FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
-ENCODER_FILE = "latent_encoder.h5"
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
-ENCODER_STEPS = 3000
-ENCODER_BATCH = 64
 # The default strengths, calibrated on the shipped pair with bench/aging.py (64 held-out 18-35-year-olds aged
 # to 60): at these, the aged faces read to the outside age estimator like real 55-65-year-olds.
 DETAILED_STRENGTH = 1.75
-# `facegan age` refines the encoder's z briefly: 30 steps from its guess alone, against 300 from 3 starts, kept
-# the person more often at the photo's resolution (80% against 73%), read 1.4 years younger, and took a
-# twentieth of the time (bench/aging.py, docs/aging.md).
-PROJECTION_STEPS = 30
-PROJECTION_RESTARTS = 1
 REGENERATED_STRENGTH = 1.25
 RESULT_KEYS = ("original", "reconstruction", "aged", "from_age", "to_age")  # of each face's NAME.npz
-
-
-def train_latent_encoder(generator, filters=64, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, seed=0,
-                         learning_rate=2e-4, progress=None):
-    """E(G(z, c)) ~ z, by mean squared error on fresh (G(z, c), z) pairs each step; c drawn uniformly over the
-    age groups so that every age is covered."""
-    dim, image_size = noise_dim(generator), generator.output_shape[1]
-    keras.utils.set_random_seed(seed)
-    encoder = build_encoder(image_size, filters, outputs=dim, name="latent_encoder")
-    encoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5), loss="mean_squared_error")
-    rng = np.random.default_rng(seed)
-    losses = []
-    for step in range(steps):
-        codes = sample_noise(rng, batch_size, dim)
-        groups = random_age_conditions(rng, batch_size)
-        images = draw(generator, codes, groups)
-        losses.append(float(encoder.train_on_batch(images, codes)))
-        if progress:
-            progress(step + 1, steps)
-    return encoder, losses
-
-
-def load_latent_encoder(run_dir):
-    path = os.path.join(run_dir, ENCODER_FILE)
-    if not os.path.isfile(path):
-        raise FaceganError(f"{path}: missing; train it once with `facegan train-encoder --checkpoint {run_dir}`")
-    return load_model_h5(path, "encoder")
 
 
 @dataclass
@@ -189,9 +150,8 @@ def age(generator, discriminator, encoder, faces, source_ages, target_age, stren
     the photo's own detail keeps far more of the person (README, "How well it ages"). `strength` scales the
     step from the source's age group to the target's (see `regenerate_at`); None takes the calibrated
     default of each way."""
-    first_guess = encoder.predict(np.asarray(faces, np.float32), verbose=0, batch_size=64)
-    projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages),
-                         initial_codes=first_guess, **projection_settings)
+    projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages), encoder=encoder,
+                         **projection_settings)
     aged = at_age(generator, faces, projection.reconstructions, projection.codes, source_ages, target_age, strength,
                   regenerate)
     return projection.reconstructions, aged, projection.codes

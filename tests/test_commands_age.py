@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan import aging, checkpoints
+from facegan import aging, checkpoints, encoder
 from facegan.cli import main
 from facegan.data import read_face
 from facegan.placement import centre_square
@@ -25,7 +25,7 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 2
     assert "train-encoder" in capsys.readouterr().err
     assert main(["train-encoder", "--checkpoint", conditional_run, "--encoder-steps", "5"]) == 0
-    assert os.path.isfile(os.path.join(conditional_run, aging.ENCODER_FILE))
+    assert os.path.isfile(os.path.join(conditional_run, encoder.ENCODER_FILE))
     capsys.readouterr()
 
     opened = count_opened_images(monkeypatch)
@@ -52,7 +52,7 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
 
     flat = tmp_path / "shipped-layout"  # G, D and the encoder side by side, as checkpoints/aging-utkface-64
     flat.mkdir()
-    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", aging.ENCODER_FILE):
+    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", encoder.ENCODER_FILE):
         shutil.copy(os.path.join(conditional_run, name), flat)
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
                  str(flat), "--regenerate", *quick[:4]]) == 0
@@ -91,8 +91,8 @@ def test_the_age_help_states_the_default_strengths_and_its_short_projection(caps
     help_text = " ".join(capsys.readouterr().out.split())
     assert (f"default: {aging.DETAILED_STRENGTH:g}, with --regenerate {aging.REGENERATED_STRENGTH:g}"
             in help_text)
-    assert "--steps N optimisation steps per face (default 30)" in help_text
-    assert "the best is kept (default 1)" in help_text
+    assert "--steps N optimisation steps per face (default: 30 from the latent encoder's guess)" in help_text
+    assert "the best is kept (default: 1)" in help_text
 
 
 def test_evaluate_aging_judges_age_and_identity_from_the_saved_arrays(tmp_path, capsys):

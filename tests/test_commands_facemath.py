@@ -121,3 +121,42 @@ def test_projection_needs_the_discriminator_beside_the_generator(trained_run, tm
 def test_face_math_needs_an_unconditional_checkpoint(conditional_run, photos, capsys):
     assert main(["project", str(photos / "bob"), "--checkpoint", conditional_run]) == 2
     assert "is age-conditional" in capsys.readouterr().err
+
+
+def test_train_encoder_serves_a_plain_run_whose_projections_then_start_from_it(trained_run, photos, tmp_path,
+                                                                             capsys, monkeypatch):
+    from facegan import completion, encoder, latent, weights
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    assert main(["project", str(photos / "bob"), "--checkpoint", str(run), *QUICK]) == 0
+    assert f"latent encoder: none ({encoder.ENCODER_FILE})" in capsys.readouterr().out
+    assert main(["train-encoder", "--checkpoint", str(run), "--encoder-steps", "5", "--filters", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert f"weights: {run}/checkpoint/generator.h5" in printed and "mean squared z error by tenths" in printed
+    loaded = weights.load_model_h5(str(run / encoder.ENCODER_FILE), "encoder")
+    assert loaded.output_shape == (None, 100) and loaded.input_shape == (None, 32, 32, 3)
+
+    starts = []
+    real_project = latent.project
+    def recording(*arguments, **settings):
+        starts.append(settings["encoder"])
+        return real_project(*arguments, **settings)
+    monkeypatch.setattr(latent, "project", recording)
+    monkeypatch.setattr(completion, "project", recording)
+    assert main(["project", str(photos / "bob"), "--checkpoint", str(run), *QUICK]) == 0
+    assert main(["complete", str(photos / "bob"), "--checkpoint", str(run), "--out", str(tmp_path / "done"),
+                 *QUICK]) == 0
+    assert f"latent encoder: {run}/{encoder.ENCODER_FILE}" in capsys.readouterr().out
+    assert len(starts) == 2 and all(start is not None for start in starts)
+
+
+def test_the_projection_help_states_both_defaults(capsys):
+    from facegan import latent
+
+    with pytest.raises(SystemExit):
+        main(["project", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert (f"(default: {latent.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
+            f"latent_encoder.h5, else {latent.STEPS})") in shown
+    assert f"(default: {latent.RESTARTS_FROM_ENCODER} with an encoder, else {latent.RESTARTS})" in shown

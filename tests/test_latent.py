@@ -1,10 +1,11 @@
-"""Projection: it finds a z that the generator really made, never trains G or D, and counts only the weighted
-pixels."""
+"""Projection: it finds a z that the generator really made, never trains G or D, counts only the weighted pixels,
+and starts from an encoder's guess when there is one."""
 import keras
 import numpy as np
 import pytest
 
-from facegan.latent import _SummedOverFaces, contextual_loss, perceptual_loss, project
+from facegan.latent import (RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER, _SummedOverFaces, contextual_loss,
+                            encoder_guess, perceptual_loss, project)
 from facegan.models import build_discriminator, build_generator
 
 from conftest import TINY
@@ -88,3 +89,50 @@ def test_projects_through_a_conditional_generator_with_the_condition_held_fixed(
                      restarts=2)
     assert np.all(result.errors < 1.0), result.errors
     assert np.allclose(result.reconstructions, generator.predict([result.codes, conditions], verbose=0), atol=1e-5)
+
+
+def linear_pair_with_its_inverse():
+    """G(z) = A z (no tanh) and an encoder that is A's pseudo-inverse, so that E(G(z)) = z exactly."""
+    keras.utils.set_random_seed(5)
+    matrix = np.random.default_rng(5).normal(0, 0.05, (100, 32 * 32 * 3)).astype(np.float32)
+    noise = keras.Input((100,))
+    generator = keras.Model(noise, keras.layers.Reshape((32, 32, 3))(
+        keras.layers.Dense(32 * 32 * 3, use_bias=False, kernel_initializer=keras.initializers.Constant(matrix))(
+            noise)))
+    image = keras.Input((32, 32, 3))
+    inverse = keras.initializers.Constant(np.linalg.pinv(matrix))
+    encoder = keras.Model(image, keras.layers.Dense(100, use_bias=False, kernel_initializer=inverse)(
+        keras.layers.Flatten()(image)))
+    return generator, encoder
+
+
+def test_an_encoder_starts_the_search_and_then_few_steps_from_one_start_are_the_default(models):
+    generator, encoder = linear_pair_with_its_inverse()
+    _unused, discriminator = models
+    true_codes = np.random.default_rng(2).uniform(-0.9, 0.9, (3, 100)).astype(np.float32)
+    faces = generator.predict(true_codes, verbose=0)
+    guessed = project(generator, discriminator, faces, encoder=encoder, steps=0, perceptual_weight=0.0)
+    assert np.allclose(guessed.codes, true_codes, atol=1e-3) and np.all(guessed.errors < 0.1)
+    counted = []
+    refined = project(generator, discriminator, faces, encoder=encoder, perceptual_weight=0.0,
+                      progress=lambda done, total: counted.append(total))
+    assert counted == [STEPS_FROM_ENCODER] * STEPS_FROM_ENCODER and RESTARTS_FROM_ENCODER == 1
+    assert np.all(refined.errors < 1.0)
+    random_start = project(generator, discriminator, faces, steps=STEPS_FROM_ENCODER, restarts=1,
+                           perceptual_weight=0.0)
+    assert np.all(random_start.errors > 3 * refined.errors), "the guess, not the steps, finds the face"
+
+
+def test_the_encoder_sees_the_mean_known_colour_in_a_hole():
+    _generator, encoder = linear_pair_with_its_inverse()
+    rng = np.random.default_rng(3)
+    faces = np.repeat(rng.uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32), 2, axis=0)
+    faces[1, 8:24, 8:24] = 1.0  # the same face with something else in the hole
+    known = np.ones((2, 32, 32, 1), np.float32)
+    known[:, 8:24, 8:24] = 0.0
+    first, second = encoder_guess(encoder, faces, known)
+    assert np.allclose(first, second, atol=1e-5)
+    filled = faces[:1].copy()
+    filled[:, 8:24, 8:24] = faces[0][known[0, ..., 0] > 0].mean(axis=0)
+    assert np.allclose(first, np.clip(encoder.predict(filled, verbose=0)[0], -1, 1), atol=1e-5)
+

@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging import DETAILED_STRENGTH, PROJECTION_RESTARTS, PROJECTION_STEPS, REGENERATED_STRENGTH
+    from facegan.aging import DETAILED_STRENGTH, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
@@ -34,10 +34,9 @@ def add_arguments(parser):
                              f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
                              f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
                              "faces aged to 60 look 60)")
-    add_projection_arguments(parser, steps=PROJECTION_STEPS, restarts=PROJECTION_RESTARTS,
-                             checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
-                                             "discriminator.h5 and latent_encoder.h5 (default: the shipped "
-                                             "checkpoints/aging-utkface-64)")
+    add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
+                                                     "discriminator.h5 and latent_encoder.h5 (default: the "
+                                                     "shipped checkpoints/aging-utkface-64)", encoder_required=True)
 
 
 def _check_ages(args):
@@ -66,13 +65,12 @@ def _photo_files(inputs):
 
 def run(args):
     from facegan import aging
-    from facegan.commands.common import aging_folder, load_conditional_pair, output_names, projection_settings
+    from facegan.commands.common import aging_folder, load_conditional_models, output_names, projection_settings
     from facegan.pixels import to_unit
 
     _check_ages(args)
     run_dir = aging_folder(args.checkpoint)
-    generator, discriminator = load_conditional_pair(run_dir)
-    encoder = aging.load_latent_encoder(run_dir)
+    generator, discriminator, encoder = load_conditional_models(run_dir)
     files = _photo_files(args.inputs)
     detector = None if args.aligned else aging.face_detector()
     settings = projection_settings(args)

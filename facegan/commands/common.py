@@ -49,10 +49,22 @@ def load_discriminator(generator, generator_path):
                                  is_conditional(generator), generator.output_shape[1])
 
 
-def load_face_math_pair(checkpoint):
-    """G and D for projecting faces: --checkpoint, else the shipped unconditional model; a plain pair."""
+def load_latent_encoder(generator_path, required=False):
+    """The latent encoder of a generator (or None, unless `required`); says whether projection starts from it."""
+    from facegan import checkpoints, encoder
+
+    latent_encoder = encoder.load_latent_encoder(generator_path, required)
+    print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}" if latent_encoder
+          else f"latent encoder: none ({encoder.ENCODER_FILE}), so projection starts from random z; "
+               "`facegan train-encoder` makes one")
+    return latent_encoder
+
+
+def load_face_math_models(checkpoint):
+    """G, D and the latent encoder (None without one) for projecting faces: --checkpoint, else the shipped
+    unconditional model; a plain pair."""
     generator, generator_path = load_generator(checkpoint, conditional=False)
-    return generator, load_discriminator(generator, generator_path)
+    return generator, load_discriminator(generator, generator_path), load_latent_encoder(generator_path)
 
 
 def aging_folder(checkpoint, newest_run_first=False):
@@ -67,41 +79,51 @@ def aging_folder(checkpoint, newest_run_first=False):
     return folder
 
 
-def load_conditional_pair(folder):
-    """G(z, age) and D(x, age) of an aging folder, checked to be age-conditional; says which weights it loaded."""
+def load_conditional_models(folder):
+    """G(z, age), D(x, age) and the latent encoder of an aging folder, checked to be age-conditional; says which
+    weights it loaded."""
     generator, generator_path = load_generator(folder, conditional=True)
-    return generator, load_discriminator(generator, generator_path)
+    return (generator, load_discriminator(generator, generator_path),
+            load_latent_encoder(generator_path, required=True))
 
 
-def add_projection_arguments(parser, checkpoint_help=None, steps=None, restarts=None):
-    """The flags of every command that projects faces into z (project, math, interpolate, complete, age);
-    `steps` and `restarts` replace latent's defaults for a command that starts from an encoder's guess."""
+def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False):
+    """The flags of every command that projects faces into z (project, math, interpolate, complete, age); with
+    `encoder_required` (age), the help leaves out the defaults of a start without an encoder."""
     from facegan import latent
+    from facegan.encoder import ENCODER_FILE
 
     parser.add_argument("--checkpoint", metavar="PATH",
-                        help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 beside "
-                                                "it (default: the shipped checkpoints/dcgan-utkface-64)")
+                        help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 (and "
+                                                f"{ENCODER_FILE}, if trained) beside it (default: the shipped "
+                                                "checkpoints/dcgan-utkface-64)")
+    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {latent.STEPS}"
     group = parser.add_argument_group("projection (finding each face's z)")
-    group.add_argument("--steps", type=int, default=steps or latent.STEPS, metavar="N",
-                       help="optimisation steps per face (default %(default)s)")
+    group.add_argument("--steps", type=int, metavar="N",
+                       help=f"optimisation steps per face (default: {latent.STEPS_FROM_ENCODER} from the latent "
+                            f"encoder's guess{without})")
+    without = "" if encoder_required else f" with an encoder, else {latent.RESTARTS}"
+    group.add_argument("--restarts", type=int, metavar="N",
+                       help="starting points per face, the first the encoder's guess if there is one, the others "
+                            f"random; the best is kept (default: {latent.RESTARTS_FROM_ENCODER}{without})")
     group.add_argument("--lambda", type=float, dest="perceptual_weight", default=latent.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
     group.add_argument("--z-lr", type=float, dest="learning_rate", default=latent.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
-    group.add_argument("--restarts", type=int, default=restarts or latent.RESTARTS, metavar="N",
-                       help="random starting points per face; the best is kept (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
-                       help="seed of the starting points (default %(default)s)")
+                       help="seed of the random starting points (default %(default)s)")
 
 
 def projection_settings(args):
-    """The keyword arguments of `latent.project` that the projection flags set, checked."""
+    """The keyword arguments of `latent.project` that the projection flags set, checked; steps and restarts
+    left unset take latent's defaults for a start with or without an encoder."""
     for flag, value in (("--steps", args.steps), ("--restarts", args.restarts)):
-        if value < 1:
+        if value is not None and value < 1:
             raise FaceganError(f"{flag} must be at least 1, not {value}")
-    return {"steps": args.steps, "perceptual_weight": args.perceptual_weight, "learning_rate": args.learning_rate,
-            "restarts": args.restarts, "seed": args.seed, "progress": ProgressBar("projecting")}
+    return {"steps": args.steps, "restarts": args.restarts, "perceptual_weight": args.perceptual_weight,
+            "learning_rate": args.learning_rate, "seed": args.seed,
+            "progress": ProgressBar("projecting")}
 
 
 def read_inputs(paths, generator):
@@ -113,8 +135,9 @@ def read_inputs(paths, generator):
     return faces
 
 
-def codes_of_images(paths, generator, discriminator, args):
-    """Projects every image a command needs in one batch; returns {path: z}, z None for unusable files."""
+def codes_of_images(paths, generator, discriminator, encoder, args):
+    """Projects every image a command needs in one batch (from the latent encoder's guesses, unless it is None);
+    returns {path: z}, z None for unusable files."""
     import numpy as np
 
     from facegan.latent import project
@@ -122,7 +145,8 @@ def codes_of_images(paths, generator, discriminator, args):
     if not paths:
         return {}
     faces = read_inputs(sorted(set(paths)), generator)
-    result = project(generator, discriminator, faces.batch(np.arange(len(faces))), **projection_settings(args))
+    result = project(generator, discriminator, faces.batch(np.arange(len(faces))), encoder=encoder,
+                     **projection_settings(args))
     print(f"projected {len(faces)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
     return {**{path: None for path, _problem in faces.skipped}, **dict(zip(faces.files, result.codes))}
 

@@ -21,14 +21,14 @@ def run(args):
     import numpy as np
 
     from facegan import facemath, pictures
-    from facegan.commands.common import codes_of_images, load_face_math_pair
+    from facegan.commands.common import codes_of_images, load_face_math_models
     from facegan.files import replaced_atomically
     from facegan.prior import noise_dim
 
     tree = facemath.parse(args.expression)
-    generator, discriminator = load_face_math_pair(args.checkpoint)
+    generator, discriminator, encoder = load_face_math_models(args.checkpoint)
     dim = noise_dim(generator)
-    code_of_image = codes_of_images(facemath.images_needed(tree), generator, discriminator, args).get
+    code_of_image = codes_of_images(facemath.images_needed(tree), generator, discriminator, encoder, args).get
     result = facemath.evaluate(tree, code_of_image, dim)
     if np.ndim(result) == 0:
         raise FaceganError(f"{args.expression!r} is a number, not a face")

@@ -26,7 +26,7 @@ def run(args):
     import numpy as np
 
     from facegan import facemath, pictures
-    from facegan.commands.common import codes_of_images, load_face_math_pair
+    from facegan.commands.common import codes_of_images, load_face_math_models
     from facegan.prior import noise_dim
 
     if len(args.ends) < 2:
@@ -36,10 +36,10 @@ def run(args):
     for end in args.ends:
         if not os.path.isfile(end):
             raise FaceganError(f"{end}: no such file (give images or .npy z files)")
-    generator, discriminator = load_face_math_pair(args.checkpoint)
+    generator, discriminator, encoder = load_face_math_models(args.checkpoint)
     dim = noise_dim(generator)
     images = [end for end in args.ends if not end.endswith(".npy")]
-    code_of_image = codes_of_images(images, generator, discriminator, args)
+    code_of_image = codes_of_images(images, generator, discriminator, encoder, args)
     ends = [facemath.load_code(end, dim) if end.endswith(".npy") else code_of_image[end] for end in args.ends]
     if any(end is None for end in ends):
         raise FaceganError("every face of a morph must be a usable image or .npy file (see the warning above)")

@@ -18,14 +18,14 @@ def run(args):
     import numpy as np
 
     from facegan import pictures
-    from facegan.commands.common import load_face_math_pair, output_names, projection_settings, read_inputs
+    from facegan.commands.common import load_face_math_models, output_names, projection_settings, read_inputs
     from facegan.files import replaced_atomically
     from facegan.latent import project
 
-    generator, discriminator = load_face_math_pair(args.checkpoint)
+    generator, discriminator, encoder = load_face_math_models(args.checkpoint)
     faces = read_inputs(args.inputs, generator)
     originals = faces.batch(np.arange(len(faces)))
-    result = project(generator, discriminator, originals, **projection_settings(args))
+    result = project(generator, discriminator, originals, encoder=encoder, **projection_settings(args))
     names = output_names(faces.files)
     for name, error in zip(names, result.errors):
         print(f"{name}: mean pixel error {error:.1f} of 255")

@@ -9,7 +9,7 @@ HELP = "a web page to age a photo, and to draw and morph new faces (pip install 
 
 
 def add_arguments(parser):
-    from facegan.aging import PROJECTION_RESTARTS, PROJECTION_STEPS
+    from facegan.latent import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER
 
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default %(default)s: this machine only; 0.0.0.0 opens it to "
@@ -19,9 +19,9 @@ def add_arguments(parser):
                                              "shipped checkpoints/aging-utkface-64)")
     parser.add_argument("--faces-checkpoint", help="a DCGAN run folder or generator.h5 for the new-faces tab "
                                                    "(default: the shipped checkpoints/dcgan-utkface-64)")
-    parser.add_argument("--steps", type=int, default=PROJECTION_STEPS,
+    parser.add_argument("--steps", type=int, default=STEPS_FROM_ENCODER,
                         help="projection steps per photo (default %(default)s, as `facegan age`)")
-    parser.add_argument("--restarts", type=int, default=PROJECTION_RESTARTS,
+    parser.add_argument("--restarts", type=int, default=RESTARTS_FROM_ENCODER,
                         help="starting points per photo (default %(default)s, as `facegan age`)")
 
 

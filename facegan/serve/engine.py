@@ -77,7 +77,7 @@ def _safe_name(name):
 def load_aging_models(checkpoint=None):
     """The age-conditional pair and its latent encoder, found as `facegan age` finds them: the given folder,
     else the shipped checkpoints/aging-utkface-64; then G's path."""
-    from facegan import aging, checkpoints, weights
+    from facegan import checkpoints, encoder, weights
 
     folder = checkpoint or checkpoints.SHIPPED_AGING_DIR
     if not os.path.isdir(folder):
@@ -86,7 +86,7 @@ def load_aging_models(checkpoint=None):
     generator = weights.load_model_h5(generator_path, "generator", conditional=True)
     discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
                                           generator.output_shape[1])
-    return generator, discriminator, aging.load_latent_encoder(folder), generator_path
+    return generator, discriminator, encoder.load_latent_encoder(generator_path), generator_path
 
 
 class Engine:
