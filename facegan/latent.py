@@ -26,8 +26,8 @@ from facegan.prior import noise_dim, sample_noise
 STEPS = 300  # from random starts
 RESTARTS = 3
 # From an encoder's guess: 30 steps from that one start. For aging it kept the person more often than 300 steps from
-# 3 random starts (80% against 73%) at a twentieth of the time; for the plain DCGAN it is 37 times faster and keeps
-# the person about as rarely (16% against 19%), with a higher pixel error (docs/aging.md, docs/facemath.md).
+# 3 random starts (80% against 73%) at a twentieth of the time; for the plain DCGAN it is 23 times faster and keeps
+# the person about as often (28% against 31%), with a higher pixel error (docs/aging.md, docs/facemath.md).
 STEPS_FROM_ENCODER = 30
 RESTARTS_FROM_ENCODER = 1
 PERCEPTUAL_WEIGHT = 0.1

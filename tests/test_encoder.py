@@ -6,8 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from facegan import FaceganError, encoder
+from facegan import FaceganError, checkpoints, encoder
+from facegan.checkpoints import load_model_h5
 from facegan.latent import draw
+from facegan.models import is_conditional
 from facegan.prior import age_conditions
 
 
@@ -49,3 +51,14 @@ def test_a_missing_encoder_is_none_unless_required(tmp_path):
                                            f"train-encoder --checkpoint {tmp_path}`"):
         encoder.load_latent_encoder(generator_path)
     assert not os.path.exists(tmp_path / encoder.ENCODER_FILE)
+
+
+@pytest.mark.parametrize("folder", [checkpoints.SHIPPED_DIR, checkpoints.SHIPPED_AGING_DIR])
+def test_each_shipped_encoder_serves_the_generator_beside_it(folder):
+    """An encoder is only good for the G it was trained on: the shipped ones must guess their own G's z."""
+    generator_path = checkpoints.find_generator(folder)
+    generator, latent_encoder = load_model_h5(generator_path), encoder.load_latent_encoder(generator_path)
+    codes = np.random.default_rng(3).uniform(-1, 1, (256, 100)).astype(np.float32)
+    conditions = age_conditions(np.random.default_rng(4).integers(1, 80, 256)) if is_conditional(generator) else None
+    guesses = latent_encoder.predict(draw(generator, codes, conditions), verbose=0)
+    assert np.mean((guesses - codes) ** 2) < 0.25, "guessing 0 scores 0.333"
