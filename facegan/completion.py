@@ -1,8 +1,8 @@
 """Semantic image completion (Yeh et al., 2017): fill a hole with what the generator would draw there.
 
 Project the face with the hole's pixels weighted 0, so only the known pixels (and D's opinion) choose z; then
-keep every known pixel and paste G(z) into the hole, shifted by the mean colour difference along the hole's
-rim so that the seam does not show.
+keep every known pixel and blend G(z) into the hole as Yeh et al. do, by Poisson blending (Perez et al., 2003):
+the hole takes G(z)'s gradients and the known rim's colours, so that no seam shows.
 """
 import numpy as np
 from PIL import Image
@@ -65,16 +65,38 @@ def near_hole_weights(known):
     return (known[..., 0] * summed / NEAR_HOLE_WINDOW ** 2)[..., None].astype(np.float32)
 
 
-def blend(face, filled, known):
-    """Known pixels exactly as they were; the hole from `filled`, shifted to the colour of the rim."""
-    rim = near_hole_weights(known)
-    if rim.sum() > 0:
-        offset = ((face - filled) * rim).sum(axis=(0, 1)) / rim.sum()
-        filled = np.clip(filled + offset, -1.0, 1.0)
-    return known * face + (1.0 - known) * filled
+def _neighbour_sum(images):
+    """Sum of each pixel's 4 neighbours, counting pixels outside the picture as 0."""
+    padded = np.pad(images, ((1, 1), (1, 1), (0, 0)))
+    return padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
 
 
-def complete(generator, discriminator, faces, known, weighting="uniform", **projection_settings):
+def blend(face, filled, known, tolerance=1e-4, max_iterations=1000):
+    """Known pixels exactly as they were; the hole is `filled` plus the smooth (harmonic) correction that meets
+    the known pixels at the rim: Poisson blending, solved by conjugate gradients."""
+    hole = 1.0 - known
+    neighbours = _neighbour_sum(np.ones_like(known))  # 4, fewer along the picture's edge
+
+    def laplacian_in_hole(correction):
+        return hole * (neighbours * correction - _neighbour_sum(hole * correction))
+
+    right_side = hole * _neighbour_sum(known * (face - filled))
+    correction, residual = np.zeros_like(face), right_side.copy()
+    direction, residual_norm = residual.copy(), float((residual ** 2).sum())
+    goal = tolerance ** 2 * residual_norm
+    for _ in range(max_iterations):
+        if residual_norm <= goal:
+            break
+        pushed = laplacian_in_hole(direction)
+        step = residual_norm / float((direction * pushed).sum())
+        correction += step * direction
+        residual -= step * pushed
+        residual_norm, previous = float((residual ** 2).sum()), residual_norm
+        direction = residual + (residual_norm / previous) * direction
+    return known * face + hole * np.clip(filled + correction, -1.0, 1.0)
+
+
+def complete(generator, discriminator, faces, known, weighting="near-hole", **projection_settings):
     """Completed faces and their projection. `known` is (n, size, size, 1), 1 for known pixels."""
     if weighting == "uniform":
         weights = known
@@ -82,7 +104,7 @@ def complete(generator, discriminator, faces, known, weighting="uniform", **proj
         weights = np.stack([near_hole_weights(mask) for mask in known])
     else:
         raise FaceganError(f"unknown weighting {weighting!r}: use uniform or near-hole")
-    projection = project(generator, discriminator, faces, weights, **projection_settings)
+    projection = project(generator, discriminator, faces, weights, known=known, **projection_settings)
     completed = np.stack([blend(face, filled, mask)
                           for face, filled, mask in zip(faces, projection.reconstructions, known)])
     return completed, projection

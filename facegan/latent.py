@@ -95,18 +95,21 @@ def frozen(*models):
             model.trainable = trainable
 
 
-def project(generator, discriminator, faces, weights=None, conditions=None, encoder=None, steps=None,
-            restarts=None, perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, seed=0, progress=None):
+def project(generator, discriminator, faces, weights=None, known=None, conditions=None, encoder=None,
+            steps=None, restarts=None, perceptual_weight=PERCEPTUAL_WEIGHT, learning_rate=LEARNING_RATE, seed=0,
+            progress=None):
     """Best z for each face in `faces` ((n, size, size, 3) in [-1, 1]); `weights` (n, size, size, 1) marks the
-    pixels that count (default: all). For a conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds
-    each face's c, held fixed while z is searched. An `encoder`'s guess starts the first restart, the others
-    start at random; `steps` and `restarts` default to STEPS_FROM_ENCODER and RESTARTS_FROM_ENCODER with an
-    encoder, else STEPS and RESTARTS. `progress(done_steps, total_steps)` is called as it goes."""
+    pixels that count (default: all) and `known` those the encoder may see (default: weights above 0). For a
+    conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds each face's c, held fixed while z is
+    searched. An `encoder`'s guess starts the first restart, the others start at random; `steps` and
+    `restarts` default to STEPS_FROM_ENCODER and RESTARTS_FROM_ENCODER with an encoder, else STEPS and
+    RESTARTS. `progress(done_steps, total_steps)` is called as it goes."""
     faces = np.asarray(faces, np.float32)
     weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
     if conditions is not None:
         conditions = np.asarray(conditions, np.float32).reshape(len(faces), -1)
-    initial_codes = None if encoder is None else encoder_guess(encoder, faces, weights > 0)
+    known = weights > 0 if known is None else known
+    initial_codes = None if encoder is None else encoder_guess(encoder, faces, known)
     if steps is None:
         steps = STEPS if encoder is None else STEPS_FROM_ENCODER
     if restarts is None:

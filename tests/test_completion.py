@@ -44,14 +44,22 @@ def test_near_hole_weights_are_zero_in_the_hole_and_far_from_it():
     assert weights[0, 0] == 0, "far from the hole, nothing"
 
 
-def test_blend_keeps_every_known_pixel_and_matches_the_rim_colour():
+def test_blend_keeps_every_known_pixel_and_takes_out_a_smooth_colour_error():
     rng = np.random.default_rng(0)
-    known = make_mask("center", 32)
     face = rng.uniform(-0.5, 0.5, (32, 32, 3)).astype(np.float32)
-    filled = face - 0.3  # right content, but too dark
-    result = blend(face, filled, known)
-    assert np.array_equal(result[known[..., 0] == 1], face[known[..., 0] == 1])
-    assert np.allclose(result[8:24, 8:24], face[8:24, 8:24], atol=1e-5), "the colour shift is taken out"
+    column = np.arange(32, dtype=np.float32)[None, :, None]
+    # right content, but too dark (more so to the left, in a hole that has known pixels on every side)
+    for kind, colour_error in (("center", 0.01 * column - 0.3), ("left", -0.3)):
+        known = make_mask(kind, 32)
+        filled = face + colour_error
+        result = blend(face, filled, known)
+        assert np.array_equal(result[known[..., 0] == 1], face[known[..., 0] == 1])
+        hole = known[..., 0] == 0
+        assert np.abs(result[hole] - face[hole]).max() < 0.02, f"{kind}: the colour error is taken out"
+    known = make_mask("center", 32)
+    ramp_error = 0.01 * column - 0.16
+    mean_shift = face + ramp_error - (ramp_error * near_hole_weights(known)).sum() / near_hole_weights(known).sum()
+    assert np.abs(mean_shift - face)[8:24, 8:24].max() > 0.05, "a mean colour shift alone could not"
 
 
 def test_completes_a_face_the_generator_can_draw():

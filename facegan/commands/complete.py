@@ -11,9 +11,9 @@ def add_arguments(parser):
     parser.add_argument("--mask", default="center",
                         help="center, left, right, top, bottom, random (80%% of pixels missing), or a PNG whose "
                              "white pixels mark the hole (default %(default)s)")
-    parser.add_argument("--weighting", choices=("uniform", "near-hole"), default="uniform",
-                        help="how known pixels count: all alike, or by how close they lie to the hole "
-                             "(Yeh et al.) (default %(default)s)")
+    parser.add_argument("--weighting", choices=("uniform", "near-hole"), default="near-hole",
+                        help="how known pixels count: all alike, or by how close they lie to the hole, as Yeh "
+                             "et al. weigh them (default %(default)s)")
     parser.add_argument("--out", default="completed",
                         help="folder: NAME.png (the completed face) and NAME.strip.png (masked | completed | "
                              "original) (default %(default)s)")
