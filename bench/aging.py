@@ -1,7 +1,7 @@
 """Aging numbers: does `facegan age` keep the person, at the age asked for, at the photo's resolution, and how fast?
 
     python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
-                          [--targets 10 30 45 60 75] [--to 60] [--strengths 1.75]
+                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--strengths 1.9] [--change-samples 32]
 
 Held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never trained on)
 go through the same library calls as `facegan age --aligned`, at its defaults unless a flag says otherwise. It
@@ -10,8 +10,10 @@ prints:
   own resolution (NAME.png of `facegan age --to T`) and the share that dlib's face embedding calls the same
   person as the original (distance under 0.6); beside them, how it reads real faces of T +- 5 from the same
   folder at the same resolution (what "looks T" means to the estimator), and how many there were;
-- at --to, each of --strengths (`facegan age --strength`) and `--regenerate` (the generator's own face), on the
-  photos and on the 64x64 faces the models draw, with the reconstructions and what G alone draws at 25 and --to;
+- at --to, each of --strengths (`facegan age --strength`) with each of --change-samples (how many z's near the
+  projected one the change is averaged over, 0 for z alone), on the photos; then each strength and
+  `--regenerate` (the generator's own face) on the 64x64 faces the models draw, with the reconstructions and
+  what G alone draws at 25 and --to;
 - the speed targets: the first photo as a new user meets it, `facegan age PHOTO --aligned --to 60` in a fresh
   process from launch to exit (target 60 s), and the time per photo with the models loaded, from reading the
   photos to writing the aged ones, in one batch of --n (target 3 s).
@@ -33,9 +35,8 @@ import numpy as np  # noqa: E402
 
 from facegan import aging, checkpoints, latent, pictures  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
-from facegan.commands.common import output_names  # noqa: E402
+from facegan.commands.common import aging_folder, load_conditional_models, output_names  # noqa: E402
 from facegan.data import find_images, read_ages  # noqa: E402
-from facegan.encoder import ENCODER_FILE  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
 
@@ -85,9 +86,12 @@ def first_photo_seconds(photo, checkpoint, target_age):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=checkpoints.SHIPPED_AGING_DIR,
-                        help="folder with the conditional generator.h5, discriminator.h5 and latent_encoder.h5")
+                        help="an age-conditional run folder, or a folder with generator.h5, discriminator.h5 and "
+                             "latent_encoder.h5; its generator is chosen as `facegan age` chooses it")
     parser.add_argument("--faces", default=os.path.join(REPO, "data"))
     parser.add_argument("--n", type=int, default=32, help="faces of 18-35-year-olds to age")
+    parser.add_argument("--seed", type=int, default=0, help="which of them: another seed draws other faces, to check "
+                        "what was chosen on the default's")
     parser.add_argument("--targets", type=float, nargs="+", default=[10, 30, 45, 60, 75],
                         help="the `facegan age --to` values of the table (default: %(default)s)")
     parser.add_argument("--to", type=float, default=60, dest="target_age",
@@ -99,13 +103,15 @@ def main():
     parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
+    parser.add_argument("--change-samples", type=int, nargs="+", default=[aging.CHANGE_SAMPLES],
+                        help="z's near each projected one whose aging change is averaged, at --to on the same "
+                             "projections (0: the change at z alone) (default: `facegan age`'s)")
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"))
     args = parser.parse_args()
 
-    young = faces_aged(args.faces, 18, 35, args.n)
+    young = faces_aged(args.faces, 18, 35, args.n, args.seed)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
-    generator, discriminator, encoder = (checkpoints.load_model_h5(os.path.join(args.checkpoint, name))
-                                         for name in ("generator.h5", "discriminator.h5", ENCODER_FILE))
+    generator, discriminator, encoder = load_conditional_models(aging_folder(args.checkpoint))  # as `facegan age`
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()
@@ -117,7 +123,7 @@ def main():
         seconds_per_photo = (time.perf_counter() - started) / len(young)
 
     def aged_at(target_age, **way):
-        return aging.at_age(generator, originals, reconstructions, codes, photos.ages, target_age, **way)
+        return aging.at_age(generator, originals, codes, photos.ages, target_age, **way)
 
     ages = photos.ages
     whole_originals = whole(photos)
@@ -141,9 +147,11 @@ def main():
     print(f"--to {args.target_age:g} by strength, on the same projections: the photos at {width}x{height}, then the "
           f"{size}x{size} faces the models draw")
     for strength in args.strengths:
-        aged_photos = whole(photos, aged_at(args.target_age, strength=strength))
-        print(f"  {f'strength {strength:g}, {width}x{height}':<28} {summary(judges.estimate_ages(aged_photos))}, "
-              f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
+        for samples in args.change_samples:
+            aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples))
+            label = f"strength {strength:g}, {samples} samples, {width}x{height}"
+            print(f"  {label:<38} {summary(judges.estimate_ages(aged_photos))}, "
+                  f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
     faces_by_name = {"reconstructions": reconstructions}
     for strength in args.strengths:
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)

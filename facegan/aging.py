@@ -5,8 +5,9 @@ at the target age.
      conditional generator, gives a first z in one forward pass;
   2. optimisation: z is refined so that G(z, source age) reproduces the photo: pixel loss + lambda x D's
      perceptual loss (facegan.latent.project, with E's z as the first start and the age held fixed);
-  3. the same z at the target age is the aged face. By default what that changed is added to the photo itself
-     (`keep_details`); Age-cGAN's own output, the regenerated face, is the `regenerate` option.
+  3. the same z at the target age is the aged face. By default what that changes (averaged over z's nearby,
+     `aging_change`) is added to the photo itself; Age-cGAN's own output, the regenerated face, is the
+     `regenerate` option.
 """
 import os
 from dataclasses import dataclass
@@ -17,14 +18,19 @@ from facegan import FaceganError
 from facegan.latent import draw, project
 from facegan.placement import FEATHER, Placement, add_change, centre_square, crop
 from facegan.pixels import to_uint8, to_unit
-from facegan.prior import age_conditions
+from facegan.prior import age_conditions, neighbours
 
 FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
 # The default strengths, calibrated on the shipped pair with bench/aging.py (64 held-out 18-35-year-olds aged
 # to 60): at these, the aged faces read to the outside age estimator like real 55-65-year-olds.
-DETAILED_STRENGTH = 1.75
+DETAILED_STRENGTH = 1.9
 REGENERATED_STRENGTH = 1.25
+# What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
+# N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
+# z alone brings with it. On bench/aging.py it keeps more people at the same estimated age.
+CHANGE_SAMPLES = 32
+CHANGE_SPREAD = 0.3
 RESULT_KEYS = ("original", "reconstruction", "aged", "from_age", "to_age")  # of each face's NAME.npz
 
 
@@ -145,25 +151,32 @@ def age(generator, discriminator, encoder, faces, source_ages, target_age, stren
         **projection_settings):
     """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
 
-    The aged face is the photo plus what aging changed (`keep_details`), or with `regenerate` the generator's
+    The aged face is the photo plus what aging changed (`aging_change`), or with `regenerate` the generator's
     own face at the target age, as Age-cGAN shows it: the generator redraws few real faces as themselves, so
-    the photo's own detail keeps far more of the person (README, "How well it ages"). `strength` scales the
-    step from the source's age group to the target's (see `regenerate_at`); None takes the calibrated
-    default of each way."""
-    projection = project(generator, discriminator, faces, conditions=age_conditions(source_ages), encoder=encoder,
-                         **projection_settings)
-    aged = at_age(generator, faces, projection.reconstructions, projection.codes, source_ages, target_age, strength,
-                  regenerate)
+    the photo's own detail keeps far more of the person (docs/aging.md). `strength` scales the step from the
+    source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way."""
+    projection = reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings)
+    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate)
     return projection.reconstructions, aged, projection.codes
 
 
-def at_age(generator, faces, reconstructions, codes, source_ages, target_age, strength=None, regenerate=False):
-    """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed, or with
-    `regenerate` the generator's own face. Another age costs one pass of G, no new projection."""
+def reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings):
+    """The projection of faces at their source ages (step 2): its z's, from which any age is a few passes of G."""
+    return project(generator, discriminator, faces, conditions=age_conditions(source_ages), encoder=encoder,
+                   **projection_settings)
+
+
+def at_age(generator, faces, codes, source_ages, target_age, strength=None, regenerate=False,
+           samples=CHANGE_SAMPLES):
+    """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
+    `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
+    costs a few passes of G, no new projection."""
     if strength is None:
         strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
-    aged = regenerate_at(generator, codes, source_ages, target_age, strength)
-    return aged if regenerate else keep_details(faces, reconstructions, aged)
+    if regenerate:
+        return regenerate_at(generator, codes, source_ages, target_age, strength)
+    change = aging_change(generator, codes, source_ages, target_age, strength, samples)
+    return np.clip(np.asarray(faces) + change, -1.0, 1.0)
 
 
 def regenerate_at(generator, codes, source_ages, target_age, strength=1.0):
@@ -175,10 +188,16 @@ def regenerate_at(generator, codes, source_ages, target_age, strength=1.0):
     return draw(generator, codes, source + strength * (target - source))
 
 
-def keep_details(faces, reconstructions, aged):
-    """The photo plus what aging changed, G(z, target) - G(z, source): the photo's own detail (and so its
+def aging_change(generator, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES):
+    """What aging changes in each face, G(z', target) - G(z', source), averaged over `samples` z' around its
+    code (CHANGE_SPREAD apart; 0 samples: z itself), to be added to the photo so that its own detail (and so its
     identity) survives where the generator cannot draw it."""
-    return np.clip(np.asarray(faces) + (np.asarray(aged) - np.asarray(reconstructions)), -1.0, 1.0)
+    codes = np.asarray(codes, np.float32)
+    nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
+    count, faces = nearby.shape[:2]
+    flat, ages = nearby.reshape(count * faces, -1), np.tile(np.ravel(source_ages), count)
+    changes = regenerate_at(generator, flat, ages, target_age, strength) - draw(generator, flat, age_conditions(ages))
+    return changes.reshape(count, faces, *changes.shape[1:]).mean(axis=0)
 
 
 def aged_photo(photo, placement, original, aged, size=None):

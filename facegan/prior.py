@@ -19,6 +19,14 @@ def sample_noise(rng, count, dim=NOISE_DIM):
     return rng.uniform(-1.0, 1.0, (count, dim)).astype(np.float32)
 
 
+def neighbours(codes, count, spread, seed=0):
+    """(count, n, dim) z's near each of `codes`: every coordinate moved by N(0, spread^2), the same `count` moves
+    for every code (so a face's neighbours do not depend on the others in its batch), kept inside the cube."""
+    codes = np.asarray(codes, np.float32)
+    moves = np.random.default_rng(seed).normal(0.0, spread, (count, 1, codes.shape[-1]))
+    return np.clip(codes[None] + moves, -1.0, 1.0).astype(np.float32)
+
+
 def random_ages(rng, count):
     """Whole ages drawn uniformly from 0-120, as generate and evaluate ask a conditional generator for."""
     return rng.integers(0, OLDEST + 1, count)

@@ -68,15 +68,33 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monke
         aging.find_face(Image.open(tmp_path / "noise.png"), 64)
 
 
-def test_keep_details_adds_only_what_aging_changed():
+def test_the_photo_gets_what_aging_changes_averaged_over_nearby_codes():
+    import keras
+
+    from facegan.latent import draw
+    from facegan.prior import age_conditions, neighbours
+
+    keras.utils.set_random_seed(0)
+    noise, condition = keras.Input((100,)), keras.Input((7,))
+    pixels = keras.layers.Dense(8 * 8 * 3, activation="tanh")(keras.layers.Concatenate()([noise, condition]))
+    generator = keras.Model([noise, condition], keras.layers.Reshape((8, 8, 3))(pixels))
     rng = np.random.default_rng(0)
-    faces, reconstructions = rng.uniform(-1, 1, (2, 3, 8, 8, 3))
-    np.testing.assert_array_equal(aging.keep_details(faces, reconstructions, reconstructions), faces)
-    older = reconstructions + 0.25
-    result = aging.keep_details(faces, reconstructions, older)
-    inside = np.abs(faces) < 0.7
-    np.testing.assert_allclose(result[inside], faces[inside] + 0.25, atol=1e-6)
-    assert result.max() <= 1.0
+    faces, codes = rng.uniform(-0.5, 0.5, (2, 8, 8, 3)), rng.uniform(-1, 1, (2, 100)).astype(np.float32)
+    source_ages = np.array([20.0, 30.0])
+    source, target = age_conditions(source_ages), age_conditions(np.full(2, 60))
+
+    def change_at(z):
+        return draw(generator, z, source + 1.5 * (target - source)) - draw(generator, z, source)
+
+    at_z = aging.aging_change(generator, codes, source_ages, 60, 1.5, samples=0)
+    np.testing.assert_allclose(at_z, change_at(codes), atol=1e-5)
+    averaged = aging.aging_change(generator, codes, source_ages, 60, 1.5, samples=4)
+    nearby = neighbours(codes, 4, aging.CHANGE_SPREAD)
+    np.testing.assert_allclose(averaged, np.mean([change_at(z) for z in nearby], axis=0), atol=1e-5)
+    assert np.abs(averaged - at_z).mean() > 1e-3, "the neighbours' average is not the change at z"
+    aged = aging.at_age(generator, faces, codes, source_ages, 60, 1.5, samples=4)
+    np.testing.assert_allclose(aged, np.clip(faces + averaged, -1, 1), atol=1e-5)
+    np.testing.assert_array_equal(aging.at_age(generator, faces, codes, source_ages, 20, 1.5, samples=4)[0], faces[0])
 
 
 def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_details_by_default():
@@ -108,7 +126,7 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
         expected = aging.REGENERATED_STRENGTH if strength is None else strength
         np.testing.assert_allclose(aged, at(expected, codes), atol=1e-5)
     assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
-    reconstructions, aged, codes = aging.age(generator, discriminator, encoder, faces, source_ages, 60, steps=1)
-    np.testing.assert_allclose(aged, aging.keep_details(faces, reconstructions,
-                                                        at(aging.DETAILED_STRENGTH, codes)), atol=1e-5)
+    _reconstructions, aged, codes = aging.age(generator, discriminator, encoder, faces, source_ages, 60, steps=1)
+    change = aging.aging_change(generator, codes, source_ages, 60, aging.DETAILED_STRENGTH)
+    np.testing.assert_allclose(aged, np.clip(faces + change, -1, 1), atol=1e-5)
     assert np.abs(aged - at(aging.DETAILED_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"

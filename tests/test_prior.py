@@ -36,3 +36,13 @@ def test_random_ages_and_groups_cover_their_ranges():
     assert ages.min() == 0 and ages.max() == prior.OLDEST
     groups = prior.random_age_conditions(rng, 700).argmax(axis=1)
     assert np.bincount(groups).min() > 60, "uniform over the groups, not over years"
+
+
+def test_neighbours_lie_near_their_code_inside_the_cube_whatever_the_batch():
+    codes = prior.sample_noise(np.random.default_rng(0), 3)
+    codes[0], codes[1] = 0.95, 0.0  # near the cube's corner, where a move could leave it; at its centre
+    nearby = prior.neighbours(codes, 200, 0.3)
+    assert nearby.shape == (200, 3, prior.NOISE_DIM) and nearby.dtype == np.float32
+    assert -1 <= nearby.min() and nearby.max() <= 1
+    assert 0.25 < np.std(nearby[:, 1] - codes[1]) < 0.35 and np.abs(nearby[:, 1].mean(axis=0)).max() < 0.1
+    np.testing.assert_array_equal(prior.neighbours(codes[1:2], 200, 0.3)[:, 0], nearby[:, 1])

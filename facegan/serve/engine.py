@@ -1,9 +1,9 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
-Aging goes through the same library calls as `facegan age` (aging.read_photos with MTCNN, aging.age), so a photo
-aged here to 60 is the face `facegan age --to 60` writes. The photo is projected once; every other age is one
-more pass of the generator from the same z (aging.regenerate_at + keep_details), so the row of five ages costs
-what one does.
+Aging goes through the same library calls as `facegan age` (aging.read_photos with MTCNN, aging.reproduce,
+aging.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. The photo is projected once;
+every age is then a few passes of the generator from the same z, so the row of five ages costs little more than
+one does.
 """
 import dataclasses
 import io
@@ -19,7 +19,6 @@ from facegan.pixels import to_unit
 from facegan.prior import noise_dim, sample_noise
 
 AGES = (10, 30, 45, 60, 75)  # the row of the page
-DEFAULT_AGE = 60
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 FACES_PER_DRAW = 8
@@ -33,7 +32,6 @@ class AgedPhoto:
     picture: np.ndarray         # the photo decoded whole, (h, w, 3) uint8: the download is made on it
     placement: object           # where the face sits in it (facegan.placement.Placement)
     face: np.ndarray            # the face crop, (size, size, 3) in [-1, 1]
-    reconstruction: np.ndarray  # G(z, source age), same shape
     code: np.ndarray            # z
     source_age: float
     notes: list                 # what the page should say beside the result (several faces, estimated age)
@@ -139,9 +137,9 @@ class Engine:
         if from_age is None and not re.match(r"\d+_", name):
             notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
         originals = to_unit(photos.faces)
-        reconstructions, _aged, codes = aging.age(self.generator, self.discriminator, self.encoder, originals,
-                                                  photos.ages, DEFAULT_AGE, progress=progress, **self.projection)
-        return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], reconstructions[0], codes[0],
+        projection = aging.reproduce(self.generator, self.discriminator, self.encoder, originals, photos.ages,
+                                     progress=progress, **self.projection)
+        return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], projection.codes[0],
                          source_age, notes)
 
     def aged_at(self, photo, target_age):
@@ -151,8 +149,8 @@ class Engine:
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        return aging.at_age(self.generator, photo.face[None], photo.reconstruction[None], photo.code[None],
-                            np.array([photo.source_age]), target_age)[0]
+        return aging.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
+                            target_age)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
