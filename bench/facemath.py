@@ -9,8 +9,9 @@ defaults, and --steps from the guess):
 - faces/s, the mean absolute pixel error and RMSE (0-255 levels), sharpness (Laplacian energy relative to the
   originals), and the share of projections that dlib's face recognition (the outside judge, never part of the
   method) reads as the same person as the original;
-- `complete --mask center` at the former defaults and at the defaults: the same-person share of the completed
-  faces, the mean error in the hole, faces/s;
+- `complete --mask center` at the former defaults, with uniform weights from the encoder's guess, and at the
+  defaults (every row Poisson-blended): the same-person share of the completed faces, the mean error in the
+  hole, faces/s;
 - with --vae, the VAE's encode-decode on the same faces and the arithmetic comparison: the "older" direction
   mean(z of 60-80-year-olds) - mean(z of 20-30-year-olds) from two disjoint halves of each set; the cosine
   between the halves' directions says how stable the arithmetic is.
@@ -98,14 +99,17 @@ def compare_projections(generator, discriminator, originals, rows):
 
 
 def compare_completions(generator, discriminator, originals, encoder):
-    """`complete --mask center` at the former defaults and at the defaults."""
+    """`complete --mask center` at the former defaults (uniform weights) and at the defaults (near-hole)."""
     known = np.repeat(completion.make_mask("center", generator.output_shape[1])[None], len(originals), axis=0)
     print("\n| complete --mask center | faces/s | mean abs error in the hole | same person | identity distance |")
     print("| --- | --- | --- | --- | --- |")
-    rows = [("300 steps from 3 random starts (former defaults)", FORMER_DEFAULTS)]
+    rows = [("300 steps from 3 random starts, uniform weights (former defaults)",
+             dict(FORMER_DEFAULTS, weighting="uniform"))]
     if encoder is not None:
-        rows.append((f"defaults: {STEPS_FROM_ENCODER} steps from the encoder's guess (hole filled with the mean "
-                     "known colour)", {"encoder": encoder}))
+        rows += [(f"{STEPS_FROM_ENCODER} steps from the encoder's guess, uniform weights (`--weighting uniform`)",
+                  {"encoder": encoder, "weighting": "uniform"}),
+                 (f"defaults: {STEPS_FROM_ENCODER} steps from the encoder's guess, near-hole weights",
+                  {"encoder": encoder})]
     for label, settings in rows:
         started = time.perf_counter()
         completed, _projection = completion.complete(generator, discriminator, originals, known, **settings)
