@@ -4,14 +4,14 @@ encoder, how often completion keeps the person, and (with --vae) the VAE compari
     python bench/facemath.py [--gan checkpoints/dcgan-utkface-64] [--faces data/] [--n 32] [--vae VAE_RUN]
 
 On held-out faces (by default the bundled sample, which the shipped models never trained on) it prints, for each
-projection setting (the former defaults, 300 steps from 3 random starts; the encoder's guess alone; the
-defaults, and --steps from the guess):
+projection setting (the former defaults, 300 steps from 3 random starts; the encoder's guess alone; --steps
+from the guess, z alone; `facegan project`'s defaults, 30 steps and then --refine-steps refining G's feature map):
 - faces/s, the mean absolute pixel error and RMSE (0-255 levels), sharpness (Laplacian energy relative to the
   originals), and the share of projections that dlib's face recognition (the outside judge, never part of the
   method) reads as the same person as the original;
-- `complete --mask center` at the former defaults, with uniform weights from the encoder's guess, and at the
-  defaults (every row Poisson-blended): the same-person share of the completed faces, the mean error in the
-  hole, faces/s;
+- `complete --mask center` at the former defaults, with uniform and near-hole weights from the encoder's guess
+  (z alone), and at the defaults (near-hole, refined; every row Poisson-blended): the same-person share of the
+  completed faces, the mean error in the hole, faces/s;
 - with --vae, the VAE's encode-decode on the same faces and the arithmetic comparison: the "older" direction
   mean(z of 60-80-year-olds) - mean(z of 20-30-year-olds) from two disjoint halves of each set; the cosine
   between the halves' directions says how stable the arithmetic is.
@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from facegan import checkpoints, completion, pictures  # noqa: E402
 from facegan.data import load_faces  # noqa: E402
 from facegan.encoder import load_latent_encoder  # noqa: E402
-from facegan.latent import RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.latent import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import in_levels, to_uint8  # noqa: E402
 from facegan.prior import noise_dim as noise_dim_of  # noqa: E402
@@ -68,15 +68,19 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def settings_to_compare(encoder, steps):
-    """(label, project's keyword arguments): the former defaults, then what the encoder allows."""
+def settings_to_compare(encoder, steps, refine_steps):
+    """(label, project's keyword arguments): the former defaults, then what the encoder allows: z alone (what
+    math, interpolate and age use), then the feature map refined after the default z search."""
     rows = [("300 steps from 3 random starts (former defaults)", FORMER_DEFAULTS)]
     if encoder is None:
         return rows
     rows.append(("the encoder's guess alone", {"encoder": encoder, "steps": 0}))
     for count in steps:
-        label = "defaults: " if count == STEPS_FROM_ENCODER else ""
-        rows.append((f"{label}{count} steps from the encoder's guess", {"encoder": encoder, "steps": count}))
+        rows.append((f"{count} steps from the encoder's guess, z alone", {"encoder": encoder, "steps": count}))
+    for count in refine_steps:
+        label = "defaults of `facegan project`: " if count == REFINE_STEPS else ""
+        rows.append((f"{label}{STEPS_FROM_ENCODER} steps from the encoder's guess, then {count} refining the "
+                     "feature map", {"encoder": encoder, "refine_steps": count}))
     return rows
 
 
@@ -106,10 +110,12 @@ def compare_completions(generator, discriminator, originals, encoder):
     rows = [("300 steps from 3 random starts, uniform weights (former defaults)",
              dict(FORMER_DEFAULTS, weighting="uniform"))]
     if encoder is not None:
-        rows += [(f"{STEPS_FROM_ENCODER} steps from the encoder's guess, uniform weights (`--weighting uniform`)",
+        rows += [(f"{STEPS_FROM_ENCODER} steps from the encoder's guess, uniform weights, z alone",
                   {"encoder": encoder, "weighting": "uniform"}),
-                 (f"defaults: {STEPS_FROM_ENCODER} steps from the encoder's guess, near-hole weights",
-                  {"encoder": encoder})]
+                 (f"{STEPS_FROM_ENCODER} steps from the encoder's guess, near-hole weights, z alone "
+                  "(`--refine-steps 0`)", {"encoder": encoder}),
+                 (f"defaults: the same, then {REFINE_STEPS} steps refining the feature map",
+                  {"encoder": encoder, "refine_steps": REFINE_STEPS})]
     for label, settings in rows:
         started = time.perf_counter()
         completed, _projection = completion.complete(generator, discriminator, originals, known, **settings)
@@ -171,7 +177,9 @@ def main():
     parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
     parser.add_argument("--n", type=int, default=32, help="held-out faces (default %(default)s)")
     parser.add_argument("--steps", type=int, nargs="*", default=[STEPS_FROM_ENCODER],
-                        help="steps from the encoder's guess to compare (default %(default)s)")
+                        help="steps from the encoder's guess to compare, z alone (default %(default)s)")
+    parser.add_argument("--refine-steps", type=int, nargs="*", default=[REFINE_STEPS],
+                        help="steps refining the feature map after the default z search (default %(default)s)")
     parser.add_argument("--set-size", type=int, default=16, help="faces per age group for the arithmetic")
     parser.add_argument("--out", default="bench/facemath")
     args = parser.parse_args()
@@ -187,7 +195,7 @@ def main():
           f"{'with' if encoder else 'without'} a latent encoder; {os.cpu_count()} CPU cores")
     print(f"originals: sharpness {sharpness(originals):.0f}")
     reconstructions = compare_projections(generator, discriminator, originals,
-                                          settings_to_compare(encoder, args.steps))
+                                          settings_to_compare(encoder, args.steps, args.refine_steps))
     rows = [originals, *reconstructions.values()]
     if args.vae:
         rows.append(compare_with_vae(args, generator, discriminator, faces, originals, rng))

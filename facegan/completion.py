@@ -2,7 +2,9 @@
 
 Project the face with the hole's pixels weighted 0, so only the known pixels (and D's opinion) choose z; then
 keep every known pixel and blend G(z) into the hole as Yeh et al. do, by Poisson blending (Perez et al., 2003):
-the hole takes G(z)'s gradients and the known rim's colours, so that no seam shows.
+the hole takes G(z)'s gradients and the known rim's colours, so that no seam shows. With `refine_steps`
+(`facegan complete`'s default), the fill is drawn from G's feature map refined on the known pixels
+(facegan.latent).
 """
 import numpy as np
 from PIL import Image

@@ -114,3 +114,21 @@ def build_conditional_discriminator(image_size=64, filters=64, conditions=len(AG
 
 def is_conditional(model):
     return len(model.inputs) == 2
+
+
+def split_at_feature_map(generator):
+    """(head, tail) of a plain generator, sharing its layers: head(z) is the 4x4 feature map that the first
+    transposed convolution reads, tail(map) the image."""
+    if is_conditional(generator):
+        raise ValueError("only a plain (unconditional) generator is split at its feature map")
+    cut = next(i for i, layer in enumerate(generator.layers) if isinstance(layer, layers.Reshape)) + 1
+    noise = keras.Input(shape=generator.input_shape[1:])
+    feature_map = keras.Input(shape=generator.layers[cut - 1].output.shape[1:])
+    return keras.Model(noise, _through(generator.layers[:cut], noise)), \
+        keras.Model(feature_map, _through(generator.layers[cut:], feature_map))
+
+
+def _through(stack, tensor):
+    for layer in stack:
+        tensor = layer(tensor)
+    return tensor

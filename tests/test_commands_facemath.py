@@ -25,7 +25,7 @@ def test_project_writes_codes_reconstructions_strips_and_errors(trained_run, pho
     for name in names:
         assert np.load(out / f"{name}.npy").shape == (100,)
         assert Image.open(out / f"{name}.png").size == (32, 32)
-        assert Image.open(out / f"{name}.strip.png").size == (2 * 34 + 2, 34 + 2)
+        assert Image.open(out / f"{name}.strip.png").size == (3 * 34 + 2, 34 + 2), "original | G(z) | refined"
     rows = (out / "errors.csv").read_text().splitlines()
     assert rows[0] == "file,mean_pixel_error" and len(rows) == 4
     assert all(0 <= float(row.split(",")[1]) <= 255 for row in rows[1:])
@@ -160,3 +160,21 @@ def test_the_projection_help_states_both_defaults(capsys):
     assert (f"(default: {latent.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
             f"latent_encoder.h5, else {latent.STEPS})") in shown
     assert f"(default: {latent.RESTARTS_FROM_ENCODER} with an encoder, else {latent.RESTARTS})" in shown
+
+
+def test_project_refines_the_reconstruction_but_keeps_the_z_it_found(trained_run, photos, tmp_path):
+    common = [str(photos / "alice"), "--checkpoint", trained_run, *QUICK]
+    assert main(["project", *common, "--out", str(tmp_path / "z"), "--refine-steps", "0"]) == 0
+    assert main(["project", *common, "--out", str(tmp_path / "refined"), "--refine-steps", "5"]) == 0
+    name = sorted(f for f in os.listdir(photos / "alice") if f != "broken.jpg")[0]
+    assert np.array_equal(np.load(tmp_path / "z" / f"{name}.npy"), np.load(tmp_path / "refined" / f"{name}.npy"))
+    assert Image.open(tmp_path / "z" / f"{name}.strip.png").size == (2 * 34 + 2, 34 + 2), "original | G(z)"
+
+    def errors(folder):
+        return [float(row.split(",")[1]) for row in (folder / "errors.csv").read_text().splitlines()[1:]]
+    assert all(refined < alone for refined, alone in zip(errors(tmp_path / "refined"), errors(tmp_path / "z")))
+
+
+def test_a_negative_refine_steps_is_refused_in_one_line(trained_run, photos, capsys):
+    assert main(["project", str(photos / "alice"), "--checkpoint", trained_run, "--refine-steps", "-1"]) == 2
+    assert "--refine-steps must be 0 or more, not -1" in capsys.readouterr().err

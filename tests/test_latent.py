@@ -6,7 +6,7 @@ import pytest
 
 from facegan.latent import (RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER, _SummedOverFaces, contextual_loss,
                             encoder_guess, perceptual_loss, project)
-from facegan.models import build_discriminator, build_generator
+from facegan.models import build_discriminator, build_generator, split_at_feature_map
 
 from conftest import TINY
 
@@ -135,4 +135,24 @@ def test_the_encoder_sees_the_mean_known_colour_in_a_hole():
     filled = faces[:1].copy()
     filled[:, 8:24, 8:24] = faces[0][known[0, ..., 0] > 0].mean(axis=0)
     assert np.allclose(first, np.clip(encoder.predict(filled, verbose=0)[0], -1, 1), atol=1e-5)
+
+
+
+def test_refining_the_feature_map_lowers_the_error_keeps_z_and_leaves_both_models_alone(models):
+    generator, discriminator = models
+    rows = np.linspace(-0.6, 0.6, 32, dtype=np.float32)[None, :, None, None]
+    faces = np.concatenate([np.broadcast_to(rows, (1, 32, 32, 3)), np.broadcast_to(-rows, (1, 32, 32, 3))])
+    alone = project(generator, discriminator, faces, steps=5, perceptual_weight=0.0)
+    before = weights_of(generator) + weights_of(discriminator)
+
+    refined = project(generator, discriminator, faces, steps=5, perceptual_weight=0.0, refine_steps=20)
+
+    assert np.array_equal(refined.codes, alone.codes) and alone.features is None
+    assert np.all(refined.errors < alone.errors), (refined.errors, alone.errors)  # an untrained G moves little
+    assert refined.features.shape == (2, 4, 4, generator.layers[3].output.shape[-1])
+    assert np.all(refined.features >= 0), "the map stays what a ReLU can give"
+    _head, tail = split_at_feature_map(generator)
+    assert np.allclose(tail.predict(refined.features, verbose=0), refined.reconstructions, atol=1e-5)
+    assert all(np.array_equal(b, a) for b, a in zip(before, weights_of(generator) + weights_of(discriminator)))
+    assert generator.trainable and discriminator.trainable
 

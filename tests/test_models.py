@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from facegan.models import build_discriminator, build_generator
+from facegan.models import build_conditional_generator, build_discriminator, build_generator, split_at_feature_map
 from facegan.prior import NOISE_DIM
 
 
@@ -61,3 +61,13 @@ def test_generated_images_are_in_the_tanh_range():
 def test_an_unsupported_image_size_is_refused():
     with pytest.raises(ValueError, match="48"):
         build_generator(48)
+
+
+def test_the_split_generator_is_the_generator():
+    generator = build_generator(32, filters=4)
+    codes = np.random.default_rng(2).uniform(-1, 1, (3, 100)).astype(np.float32)
+    head, tail = split_at_feature_map(generator)
+    assert np.allclose(tail.predict(head.predict(codes, verbose=0), verbose=0), generator.predict(codes, verbose=0),
+                       atol=1e-5)
+    with pytest.raises(ValueError, match="plain"):
+        split_at_feature_map(build_conditional_generator(32, filters=4))

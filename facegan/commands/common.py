@@ -87,9 +87,10 @@ def load_conditional_models(folder):
             load_latent_encoder(generator_path, required=True))
 
 
-def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False):
+def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False, refine=False):
     """The flags of every command that projects faces into z (project, math, interpolate, complete, age); with
-    `encoder_required` (age), the help leaves out the defaults of a start without an encoder."""
+    `encoder_required` (age), the help leaves out the defaults of a start without an encoder; `refine` (project,
+    complete: the commands that show the reconstruction itself) adds --refine-steps."""
     from facegan import latent
     from facegan.encoder import ENCODER_FILE
 
@@ -113,6 +114,11 @@ def add_projection_arguments(parser, checkpoint_help=None, encoder_required=Fals
                        help="Adam learning rate for z (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
                        help="seed of the random starting points (default %(default)s)")
+    if refine:
+        group.add_argument("--refine-steps", type=int, default=latent.REFINE_STEPS, metavar="N",
+                           help="then refine the generator's first 4x4 feature map for N steps, so that the "
+                                "reconstruction keeps the person; the z is kept as found (0: z alone; default "
+                                "%(default)s)")
 
 
 def projection_settings(args):
@@ -121,8 +127,11 @@ def projection_settings(args):
     for flag, value in (("--steps", args.steps), ("--restarts", args.restarts)):
         if value is not None and value < 1:
             raise FaceganError(f"{flag} must be at least 1, not {value}")
+    refine_steps = vars(args).get("refine_steps", 0)
+    if refine_steps < 0:
+        raise FaceganError(f"--refine-steps must be 0 or more, not {refine_steps}")
     return {"steps": args.steps, "restarts": args.restarts, "perceptual_weight": args.perceptual_weight,
-            "learning_rate": args.learning_rate, "seed": args.seed,
+            "learning_rate": args.learning_rate, "seed": args.seed, "refine_steps": refine_steps,
             "progress": ProgressBar("projecting")}
 
 

@@ -17,7 +17,7 @@ def add_arguments(parser):
     parser.add_argument("--out", default="completed",
                         help="folder: NAME.png (the completed face) and NAME.strip.png (masked | completed | "
                              "original) (default %(default)s)")
-    add_projection_arguments(parser)
+    add_projection_arguments(parser, refine=True)
 
 
 def run(args):

@@ -9,9 +9,9 @@ def add_arguments(parser):
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="face images, or folders of them")
     parser.add_argument("--out", help="folder: NAME.npy (z), NAME.png (the reconstruction), NAME.strip.png "
-                                      "(original | reconstruction) and errors.csv (default: print the errors "
-                                      "only)")
-    add_projection_arguments(parser)
+                                      "(original | G(z) | the refined reconstruction) and errors.csv (default: "
+                                      "print the errors only)")
+    add_projection_arguments(parser, refine=True)
 
 
 def run(args):
@@ -20,7 +20,7 @@ def run(args):
     from facegan import pictures
     from facegan.commands.common import load_face_math_models, output_names, projection_settings, read_inputs
     from facegan.files import replaced_atomically
-    from facegan.latent import project
+    from facegan.latent import draw, project
 
     generator, discriminator, encoder = load_face_math_models(args.checkpoint)
     faces = read_inputs(args.inputs, generator)
@@ -32,11 +32,13 @@ def run(args):
     print(f"{len(names)} face(s), mean pixel error {result.errors.mean():.1f} of 255")
     if not args.out:
         return
-    for name, code, original, reconstruction in zip(names, result.codes, originals, result.reconstructions):
+    rows = [originals] + ([] if result.features is None else [draw(generator, result.codes)]) \
+        + [result.reconstructions]
+    for number, (name, code) in enumerate(zip(names, result.codes)):
         with replaced_atomically(os.path.join(args.out, f"{name}.npy")) as temporary:
             np.save(temporary, code)
-        pictures.save_face(reconstruction, os.path.join(args.out, f"{name}.png"))
-        pictures.save_image(pictures.grid(np.stack([original, reconstruction]), columns=2),
+        pictures.save_face(result.reconstructions[number], os.path.join(args.out, f"{name}.png"))
+        pictures.save_image(pictures.grid(np.stack([row[number] for row in rows]), columns=len(rows)),
                             os.path.join(args.out, f"{name}.strip.png"))
     with replaced_atomically(os.path.join(args.out, "errors.csv")) as temporary, open(temporary, "w") as f:
         f.write("file,mean_pixel_error\n")
