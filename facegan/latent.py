@@ -14,7 +14,7 @@ same loss then searches one layer deeper, as Bau et al. (2019, "Seeing what a GA
 generator's intermediate layer: from G's first 4x4 feature map at z, the map itself is moved, and the rest of G
 draws the face. The z is kept for face math; the refined map gives the reconstruction.
 
-The search itself is a Keras model whose only trainable weights are the z codes, trained with
+The search itself is a Keras model whose only trainable weights are the codes (z, or the maps), trained with
 `train_on_batch`: the same code runs on every Keras backend. G and D are frozen for it, which also runs their
 batch normalisation in inference mode (moving averages), as when sampling.
 """
@@ -157,9 +157,9 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
     rng = np.random.default_rng(seed)
     faces_per_chunk = max(1, CHUNK // restarts)
     chunks = range(0, len(faces), faces_per_chunk)
-    total_steps, done_steps = len(chunks) * steps, 0
+    total_steps = len(chunks) * steps
     codes, errors = np.empty((len(faces), dim), np.float32), np.empty(len(faces), np.float32)
-    for start in chunks:
+    for number, start in enumerate(chunks):
         chunk = slice(start, start + faces_per_chunk)
         count = len(faces[chunk])
         # every restart of a face is one more row: face i's restarts are rows i, i + count, ...
@@ -172,8 +172,7 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
                                learning_rate)
         indices = np.arange(count * restarts, dtype=np.int32)
         inputs = indices if chunk_conditions is None else [indices, chunk_conditions]
-        candidates = _optimise(search, inputs, targets, steps, progress, done_steps, total_steps)
-        done_steps += steps
+        candidates = _optimise(search, inputs, targets, steps, progress, number * steps, total_steps)
         per_pixel = _mean_weighted_error(draw(generator, candidates, chunk_conditions), targets)
         best = per_pixel.reshape(restarts, count).argmin(axis=0)
         rows = best * count + np.arange(count)

@@ -137,7 +137,6 @@ def test_the_encoder_sees_the_mean_known_colour_in_a_hole():
     assert np.allclose(first, np.clip(encoder.predict(filled, verbose=0)[0], -1, 1), atol=1e-5)
 
 
-
 def test_refining_the_feature_map_lowers_the_error_keeps_z_and_leaves_both_models_alone(models):
     generator, discriminator = models
     rows = np.linspace(-0.6, 0.6, 32, dtype=np.float32)[None, :, None, None]
@@ -155,4 +154,3 @@ def test_refining_the_feature_map_lowers_the_error_keeps_z_and_leaves_both_model
     assert np.allclose(tail.predict(refined.features, verbose=0), refined.reconstructions, atol=1e-5)
     assert all(np.array_equal(b, a) for b, a in zip(before, weights_of(generator) + weights_of(discriminator)))
     assert generator.trainable and discriminator.trainable
-

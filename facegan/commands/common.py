@@ -127,12 +127,13 @@ def projection_settings(args):
     for flag, value in (("--steps", args.steps), ("--restarts", args.restarts)):
         if value is not None and value < 1:
             raise FaceganError(f"{flag} must be at least 1, not {value}")
-    refine_steps = vars(args).get("refine_steps", 0)
-    if refine_steps < 0:
-        raise FaceganError(f"--refine-steps must be 0 or more, not {refine_steps}")
-    return {"steps": args.steps, "restarts": args.restarts, "perceptual_weight": args.perceptual_weight,
-            "learning_rate": args.learning_rate, "seed": args.seed, "refine_steps": refine_steps,
-            "progress": ProgressBar("projecting")}
+    settings = {"steps": args.steps, "restarts": args.restarts, "perceptual_weight": args.perceptual_weight,
+                "learning_rate": args.learning_rate, "seed": args.seed, "progress": ProgressBar("projecting")}
+    if "refine_steps" in vars(args):  # project, complete
+        if args.refine_steps < 0:
+            raise FaceganError(f"--refine-steps must be 0 or more, not {args.refine_steps}")
+        settings["refine_steps"] = args.refine_steps
+    return settings
 
 
 def read_inputs(paths, generator):
