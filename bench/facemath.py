@@ -176,6 +176,9 @@ def main():
     parser.add_argument("--vae", help="a `train.py --model vae` run folder to compare with (default: none)")
     parser.add_argument("--faces", default=os.path.join(os.path.dirname(__file__), "..", "data"))
     parser.add_argument("--n", type=int, default=32, help="held-out faces (default %(default)s)")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="skip this many faces of the same shuffled order first: --offset 32 judges faces "
+                             "that the default 32 leave out (default %(default)s)")
     parser.add_argument("--steps", type=int, nargs="*", default=[STEPS_FROM_ENCODER],
                         help="steps from the encoder's guess to compare, z alone (default %(default)s)")
     parser.add_argument("--refine-steps", type=int, nargs="*", default=[REFINE_STEPS],
@@ -190,7 +193,7 @@ def main():
     encoder = load_latent_encoder(generator_path, required=False)
     faces = load_faces(args.faces, generator.output_shape[1], progress=False)
     rng = np.random.default_rng(0)
-    originals = faces.batch(rng.permutation(len(faces))[:args.n])
+    originals = faces.batch(rng.permutation(len(faces))[args.offset:args.offset + args.n])
     print(f"{args.n} held-out faces from {args.faces}; GAN {generator_path}; "
           f"{'with' if encoder else 'without'} a latent encoder; {os.cpu_count()} CPU cores")
     print(f"originals: sharpness {sharpness(originals):.0f}")
