@@ -40,7 +40,7 @@ PERCEPTUAL_WEIGHT = 0.1
 LEARNING_RATE = 0.05
 FEATURE_LEARNING_RATE = 0.05  # Adam's, for the feature map when refining
 # `facegan project` and `complete` refine the feature map for 30 steps after z: on 128 held-out faces the
-# reconstructions stay the same person 87% of the time (z alone 16%) at 2.4 faces/s (docs/facemath.md).
+# reconstructions stay the same person 87% of the time (z alone 16%) at 2.5 faces/s (docs/facemath.md).
 REFINE_STEPS = 30
 CHUNK = 64  # codes optimised together; memory grows with it
 
