@@ -11,7 +11,8 @@ prints:
   person as the original (distance under 0.6); beside them, how it reads real faces of T +- 5 from the same
   folder at the same resolution (what "looks T" means to the estimator), and how many there were;
 - at --to, each of --strengths (`facegan age --strength`) with each of --change-samples (how many z's near the
-  projected one the change is averaged over, 0 for z alone), on the photos; then each strength and
+  projected one the change is averaged over, 0 for z alone), on the photos, each with the gender kept by the
+  run's gender reader and drifting as G lets it (without the reader); then each strength and
   `--regenerate` (the generator's own face) on the 64x64 faces the models draw, with the reconstructions and
   what G alone draws at 25 and --to;
 - the speed targets: the first photo as a new user meets it, `facegan age PHOTO --aligned --to 60` in a fresh
@@ -111,19 +112,21 @@ def main():
 
     young = faces_aged(args.faces, 18, 35, args.n, args.seed)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
-    generator, discriminator, encoder = load_conditional_models(aging_folder(args.checkpoint))  # as `facegan age`
+    # as `facegan age` loads them
+    generator, discriminator, encoder, reader = load_conditional_models(aging_folder(args.checkpoint))
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()
         photos = aging.read_photos(young, size, aligned=True)
         originals = to_unit(photos.faces)
         reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, photos.ages,
-                                                 args.target_age, steps=args.steps, restarts=args.restarts)
+                                                 args.target_age, gender=reader, steps=args.steps,
+                                                 restarts=args.restarts)
         aging.save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
         seconds_per_photo = (time.perf_counter() - started) / len(young)
 
     def aged_at(target_age, **way):
-        return aging.at_age(generator, originals, codes, photos.ages, target_age, **way)
+        return aging.at_age(generator, originals, codes, photos.ages, target_age, **{"gender": reader, **way})
 
     ages = photos.ages
     whole_originals = whole(photos)
@@ -148,10 +151,12 @@ def main():
           f"{size}x{size} faces the models draw")
     for strength in args.strengths:
         for samples in args.change_samples:
-            aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples))
-            label = f"strength {strength:g}, {samples} samples, {width}x{height}"
-            print(f"  {label:<38} {summary(judges.estimate_ages(aged_photos))}, "
-                  f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
+            for kept in ("gender kept", "gender drifting") if reader else ("gender drifting",):
+                aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples,
+                                                    gender=reader if kept == "gender kept" else None))
+                label = f"strength {strength:g}, {samples} samples, {kept}"
+                print(f"  {label:<44} {summary(judges.estimate_ages(aged_photos))}, "
+                      f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
     faces_by_name = {"reconstructions": reconstructions}
     for strength in args.strengths:
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)

@@ -7,7 +7,8 @@ at the target age.
      perceptual loss (facegan.latent.project, with E's z as the first start and the age held fixed);
   3. the same z at the target age is the aged face. By default what that changes (averaged over z's nearby,
      `aging_change`) is added to the photo itself; Age-cGAN's own output, the regenerated face, is the
-     `regenerate` option.
+     `regenerate` option. With the run's gender reader (facegan.gender), z moves at the target age as far as
+     keeps the face's gender, which G alone lets drift towards male.
 """
 import os
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facegan import FaceganError
+from facegan.gender import kept_gender_offsets
 from facegan.latent import draw, project
 from facegan.placement import FEATHER, Placement, add_change, centre_square, crop
 from facegan.pixels import to_uint8, to_unit
@@ -148,15 +150,17 @@ def _estimated_age(face):
 
 
 def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=None, regenerate=False,
-        **projection_settings):
+        gender=None, **projection_settings):
     """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
 
     The aged face is the photo plus what aging changed (`aging_change`), or with `regenerate` the generator's
     own face at the target age, as Age-cGAN shows it: the generator redraws few real faces as themselves, so
     the photo's own detail keeps far more of the person (docs/aging.md). `strength` scales the step from the
-    source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way."""
+    source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way.
+    `gender`: the run's GenderReader (facegan.gender), which keeps each face's gender as it ages; None: G's own
+    drift towards male with age is left in."""
     projection = reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings)
-    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate)
+    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate, gender=gender)
     return projection.reconstructions, aged, projection.codes
 
 
@@ -167,36 +171,49 @@ def reproduce(generator, discriminator, encoder, faces, source_ages, **projectio
 
 
 def at_age(generator, faces, codes, source_ages, target_age, strength=None, regenerate=False,
-           samples=CHANGE_SAMPLES):
+           samples=CHANGE_SAMPLES, gender=None):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection."""
     if strength is None:
         strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
     if regenerate:
-        return regenerate_at(generator, codes, source_ages, target_age, strength)
-    change = aging_change(generator, codes, source_ages, target_age, strength, samples)
+        return regenerate_at(generator, codes, source_ages, target_age, strength, gender)
+    change = aging_change(generator, codes, source_ages, target_age, strength, samples, gender)
     return np.clip(np.asarray(faces) + change, -1.0, 1.0)
 
 
-def regenerate_at(generator, codes, source_ages, target_age, strength=1.0):
+def _aging_step(generator, codes, source_ages, target_age, strength, gender):
+    """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them)."""
+    source = age_conditions(source_ages)
+    toward = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
+    kept = 0.0 if gender is None else \
+        kept_gender_offsets(generator, gender, codes, source, toward)[:, None] * gender.direction
+    return source, toward, kept
+
+
+def regenerate_at(generator, codes, source_ages, target_age, strength=1.0, gender=None):
     """G(z, c_source + strength x (c_target - c_source)): the faces of `codes` at `target_age`. 1 is the target
     group itself, 0 the reconstruction, 2 goes on past the target as far again (the one-hot groups enter G
-    linearly, so this is well defined); more than 1 makes up for a generator that under-ages."""
-    source = age_conditions(source_ages)
-    target = age_conditions(np.full(len(codes), target_age))
-    return draw(generator, codes, source + strength * (target - source))
+    linearly, so this is well defined); more than 1 makes up for a generator that under-ages. With `gender`,
+    z moves along its gender direction as far as keeps the face's gender (facegan.gender)."""
+    codes = np.asarray(codes, np.float32)
+    _source, toward, kept = _aging_step(generator, codes, source_ages, target_age, strength, gender)
+    return draw(generator, codes + kept, toward)
 
 
-def aging_change(generator, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES):
+def aging_change(generator, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES, gender=None):
     """What aging changes in each face, G(z', target) - G(z', source), averaged over `samples` z' around its
     code (CHANGE_SPREAD apart; 0 samples: z itself), to be added to the photo so that its own detail (and so its
-    identity) survives where the generator cannot draw it."""
+    identity) survives where the generator cannot draw it. With `gender`, each z' at the target moves as far
+    along the gender direction as its code's face needs to keep its gender."""
     codes = np.asarray(codes, np.float32)
+    source, toward, kept = _aging_step(generator, codes, source_ages, target_age, strength, gender)
     nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
     count, faces = nearby.shape[:2]
-    flat, ages = nearby.reshape(count * faces, -1), np.tile(np.ravel(source_ages), count)
-    changes = regenerate_at(generator, flat, ages, target_age, strength) - draw(generator, flat, age_conditions(ages))
+    flat = nearby.reshape(count * faces, -1)
+    changes = (draw(generator, (nearby + kept).reshape(count * faces, -1), np.tile(toward, (count, 1)))
+               - draw(generator, flat, np.tile(source, (count, 1))))
     return changes.reshape(count, faces, *changes.shape[1:]).mean(axis=0)
 
 

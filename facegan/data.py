@@ -252,3 +252,9 @@ def read_ages(folder, files):
         if age is None:
             problems.append((path, where))
     return ages, problems
+
+
+def read_genders(files):
+    """Each file's gender from a UTKFace file name (AGE_GENDER_...: 0 male, 1 female), None where it has none."""
+    matches = (re.match(r"\d+_([01])_", os.path.basename(path)) for path in files)
+    return [int(match.group(1)) if match else None for match in matches]

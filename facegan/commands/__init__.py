@@ -15,6 +15,7 @@ COMMANDS = {  # command name -> module of facegan.commands
     "complete": "complete",
     "evaluate": "evaluate",
     "train-encoder": "train_encoder",
+    "fit-gender": "fit_gender",
     "age": "age",
     "evaluate-aging": "evaluate_aging",
     "serve": "serve",

@@ -80,11 +80,18 @@ def aging_folder(checkpoint, newest_run_first=False):
 
 
 def load_conditional_models(folder):
-    """G(z, age), D(x, age) and the latent encoder of an aging folder, checked to be age-conditional; says which
-    weights it loaded."""
+    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) of an aging folder,
+    checked to be age-conditional and to belong together; says which weights it loaded."""
+    from facegan import checkpoints, gender
+
     generator, generator_path = load_generator(folder, conditional=True)
-    return (generator, load_discriminator(generator, generator_path),
-            load_latent_encoder(generator_path, required=True))
+    latent_encoder = load_latent_encoder(generator_path, required=True)
+    path = gender.reader_path(generator_path)
+    reader = gender.load_reader(path, latent_encoder)
+    print(f"gender reader: {checkpoints.describe(path)}" if reader
+          else f"gender reader: none ({gender.READER_FILE}), so aging drifts faces towards male as G does; "
+               "`facegan fit-gender` makes one")
+    return generator, load_discriminator(generator, generator_path), latent_encoder, reader
 
 
 def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False, refine=False):

@@ -23,7 +23,9 @@ def add_arguments(parser):
 
 
 def run(args):
-    from facegan import checkpoints, encoder
+    import os
+
+    from facegan import checkpoints, encoder, gender
     from facegan.commands.common import ProgressBar, aging_folder, load_generator
     from facegan.files import replaced_atomically
 
@@ -43,3 +45,7 @@ def run(args):
                      for i in range(0, len(losses), tenth))
     print(f"latent encoder -> {checkpoints.describe(path)}\nmean squared z error by tenths of the steps: {curve} "
           f"(guessing 0 scores 0.333)")
+    stale = gender.reader_path(generator_path)
+    if os.path.isfile(stale):
+        print(f"{stale} reads the previous encoder's features: fit it again with `facegan fit-gender --data DIR "
+              f"--checkpoint {folder}` (until then `facegan age` refuses it)")

@@ -73,9 +73,9 @@ def _safe_name(name):
 
 
 def load_aging_models(checkpoint=None):
-    """The age-conditional pair and its latent encoder, found as `facegan age` finds them: the given folder,
-    else the shipped checkpoints/aging-utkface-64; then G's path."""
-    from facegan import checkpoints, encoder, weights
+    """The age-conditional pair, its latent encoder and gender reader (None without one), found as `facegan age`
+    finds them: the given folder, else the shipped checkpoints/aging-utkface-64; then G's path."""
+    from facegan import checkpoints, encoder, gender, weights
 
     folder = checkpoint or checkpoints.SHIPPED_AGING_DIR
     if not os.path.isdir(folder):
@@ -84,7 +84,9 @@ def load_aging_models(checkpoint=None):
     generator = weights.load_model_h5(generator_path, "generator", conditional=True)
     discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
                                           generator.output_shape[1])
-    return generator, discriminator, encoder.load_latent_encoder(generator_path), generator_path
+    latent_encoder = encoder.load_latent_encoder(generator_path)
+    reader = gender.load_reader(gender.reader_path(generator_path), latent_encoder)
+    return generator, discriminator, latent_encoder, reader, generator_path
 
 
 class Engine:
@@ -94,7 +96,7 @@ class Engine:
         from facegan import aging, checkpoints
         from facegan import weights
 
-        self.generator, self.discriminator, self.encoder, aging_path = load_aging_models(checkpoint)
+        self.generator, self.discriminator, self.encoder, self.gender, aging_path = load_aging_models(checkpoint)
         self.size = self.generator.output_shape[1]
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
@@ -150,7 +152,7 @@ class Engine:
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
         return aging.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
-                            target_age)[0]
+                            target_age, gender=self.gender)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as

@@ -1,0 +1,63 @@
+"""`facegan fit-gender`: fit the gender reader that `facegan age` uses to keep each face's gender as it ages it
+(facegan.gender), on faces whose UTKFace file names say their gender, against the run's latent encoder."""
+from facegan import FaceganError
+
+HELP = "fit the gender reader of an aging run, so that aging keeps each face's gender"
+FEWEST = 50  # of each gender
+
+
+def add_arguments(parser):
+    parser.add_argument("--data", required=True, help="folder of faces named as UTKFace's are (AGE_GENDER_...), "
+                                                      "searched recursively")
+    parser.add_argument("--exclude", metavar="FOLDER", help="leave out the files whose names are also in FOLDER "
+                                                            "(faces held out for the bench)")
+    parser.add_argument("--checkpoint", help="an age-conditional run folder with its latent encoder; the reader is "
+                                             "saved beside the encoder (default: the newest age-conditional run "
+                                             "under checkpoints/, else the shipped checkpoints/aging-utkface-64)")
+    parser.add_argument("--n", type=int, default=8000, help="faces to fit on at most, a random choice "
+                                                            "(default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of that choice and of the fit (default %(default)s)")
+
+
+def run(args):
+    import os
+
+    import numpy as np
+
+    from facegan import gender
+    from facegan.commands.common import ProgressBar, aging_folder, load_generator, load_latent_encoder
+    from facegan.data import find_images, read_ages, read_face, read_genders
+    from facegan.pixels import to_unit
+
+    if args.n < 2 * FEWEST:
+        raise FaceganError(f"--n must be at least {2 * FEWEST}, not {args.n}")
+    if not os.path.isdir(args.data):
+        raise FaceganError(f"{args.data}: no such folder")
+    held_out = set(os.listdir(args.exclude)) if args.exclude else set()
+    files = [path for path in find_images(args.data) if os.path.basename(path) not in held_out]
+    ages, genders = read_ages(args.data, files)[0], read_genders(files)
+    labelled = [index for index, (age, sex) in enumerate(zip(ages, genders)) if age is not None and sex is not None]
+    chosen = sorted(np.random.default_rng(args.seed).permutation(labelled)[:args.n])
+    counts = np.bincount([genders[index] for index in chosen], minlength=2)
+    if counts.min() < FEWEST:
+        raise FaceganError(f"{args.data}: {counts[0]} men and {counts[1]} women named AGE_GENDER_... (after "
+                           f"--exclude); the reader needs at least {FEWEST} of each")
+    folder = aging_folder(args.checkpoint, newest_run_first=True)
+    generator, generator_path = load_generator(folder, conditional=True)
+    encoder = load_latent_encoder(generator_path, required=True)
+    size, progress = generator.output_shape[1], ProgressBar("reading faces", unit="face")
+    faces, read = [], []
+    for done, index in enumerate(chosen, 1):
+        try:
+            faces.append(read_face(files[index], size))
+            read.append(index)
+        except ValueError as problem:  # one bad file costs its face, not the fit
+            print(f"{files[index]}: skipped, {problem}")
+        progress(done, len(chosen))
+    counts = np.bincount([genders[index] for index in read], minlength=2)
+    print(f"fitting on {counts[0]} men and {counts[1]} women")
+    reader = gender.fit_reader(encoder, generator, to_unit(np.stack(faces)), [genders[i] for i in read],
+                               [ages[i] for i in read], args.seed)
+    path = gender.reader_path(generator_path)
+    gender.save_reader(reader, path)
+    print(f"gender reader -> {path} (the logit moves {reader.slope:.3g} per unit of z along its direction)")
