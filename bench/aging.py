@@ -1,7 +1,7 @@
 """Aging numbers: does `facegan age` keep the person, at the age asked for, at the photo's resolution, and how fast?
 
     python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
-                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--strengths 1.9] [--change-samples 32]
+                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--strengths 1.85] [--change-samples 32]
 
 Held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never trained on)
 go through the same library calls as `facegan age --aligned`, at its defaults unless a flag says otherwise. It

@@ -24,9 +24,10 @@ from facegan.prior import age_conditions, neighbours
 
 FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
-# The default strengths, calibrated on the shipped pair with bench/aging.py (64 held-out 18-35-year-olds aged
-# to 60): at these, the aged faces read to the outside age estimator like real 55-65-year-olds.
-DETAILED_STRENGTH = 1.9
+# The default strengths, calibrated on the shipped pair and its gender reader with bench/aging.py (held-out
+# 18-35-year-olds aged to 60, four draws of 64): at these, the aged faces read to the outside age estimator
+# like real 55-65-year-olds.
+DETAILED_STRENGTH = 1.85
 REGENERATED_STRENGTH = 1.25
 # What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
 # N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
