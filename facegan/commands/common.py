@@ -89,8 +89,8 @@ def load_conditional_models(folder):
     path = gender.reader_path(generator_path)
     reader = gender.load_reader(path, latent_encoder)
     print(f"gender reader: {checkpoints.describe(path)}" if reader
-          else f"gender reader: none ({gender.READER_FILE}), so aging drifts faces towards male as G does; "
-               "`facegan fit-gender` makes one")
+          else f"gender reader: none ({gender.READER_FILE}), so faces keep whatever drift in gender G gives "
+               "them as they age; `facegan fit-gender` makes one")
     return generator, load_discriminator(generator, generator_path), latent_encoder, reader
 
 
