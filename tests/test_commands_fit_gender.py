@@ -65,3 +65,5 @@ def test_fit_gender_refuses_faces_without_both_genders(conditional_run, tmp_path
     assert main(["fit-gender", "--data", men, "--checkpoint", conditional_run, "--n", "100"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "60 men and 0 women" in error
+    assert main(["fit-gender", "--data", men, "--exclude", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nowhere'}: no such folder\n"

@@ -31,8 +31,9 @@ def run(args):
 
     if args.n < 2 * FEWEST:
         raise FaceganError(f"--n must be at least {2 * FEWEST}, not {args.n}")
-    if not os.path.isdir(args.data):
-        raise FaceganError(f"{args.data}: no such folder")
+    for given in filter(None, (args.data, args.exclude)):
+        if not os.path.isdir(given):
+            raise FaceganError(f"{given}: no such folder")
     held_out = set(os.listdir(args.exclude)) if args.exclude else set()
     files = [path for path in find_images(args.data) if os.path.basename(path) not in held_out]
     ages, genders = read_ages(args.data, files)[0], read_genders(files)
