@@ -44,7 +44,7 @@ def test_fit_gender_writes_the_reader_that_age_then_loads(conditional_run, tmp_p
                 if "broken" not in name and not os.path.exists(held_out / name))
     printed = capsys.readouterr().out
     assert f"fitting on {120 - women} men and {women} women" in printed
-    assert "30_1_0_broken.jpg: skipped, not an image" in printed
+    assert "warning: skipped 1 unusable file(s): 30_1_0_broken.jpg (not an image)" in printed
     assert os.path.isfile(run / gender.READER_FILE)
 
     photos = write_faces(str(tmp_path / "photos"), 1, size=40)

@@ -25,8 +25,8 @@ def run(args):
     import numpy as np
 
     from facegan import gender
-    from facegan.commands.common import ProgressBar, aging_folder, load_generator, load_latent_encoder
-    from facegan.data import find_images, read_ages, read_face, read_genders
+    from facegan.commands.common import aging_folder, load_generator, load_latent_encoder, read_inputs
+    from facegan.data import find_images, read_ages, read_genders
     from facegan.pixels import to_unit
 
     if args.n < 2 * FEWEST:
@@ -46,19 +46,13 @@ def run(args):
     folder = aging_folder(args.checkpoint, newest_run_first=True)
     generator, generator_path = load_generator(folder, conditional=True)
     encoder = load_latent_encoder(generator_path, required=True)
-    size, progress = generator.output_shape[1], ProgressBar("reading faces", unit="face")
-    faces, read = [], []
-    for done, index in enumerate(chosen, 1):
-        try:
-            faces.append(read_face(files[index], size))
-            read.append(index)
-        except ValueError as problem:  # one bad file costs its face, not the fit
-            print(f"{files[index]}: skipped, {problem}")
-        progress(done, len(chosen))
-    counts = np.bincount([genders[index] for index in read], minlength=2)
+    paths = [files[index] for index in chosen]
+    faces = read_inputs(paths, generator)  # unusable files are listed and left out
+    labels = {path: (ages[index], genders[index]) for path, index in zip(paths, chosen)}
+    fit_ages, fit_genders = zip(*(labels[path] for path in faces.files))
+    counts = np.bincount(fit_genders, minlength=2)
     print(f"fitting on {counts[0]} men and {counts[1]} women")
-    reader = gender.fit_reader(encoder, generator, to_unit(np.stack(faces)), [genders[i] for i in read],
-                               [ages[i] for i in read], args.seed)
+    reader = gender.fit_reader(encoder, generator, to_unit(faces.images), fit_genders, fit_ages, args.seed)
     path = gender.reader_path(generator_path)
     gender.save_reader(reader, path)
     print(f"gender reader -> {path} (the logit moves {reader.slope:.3g} per unit of z along its direction)")
