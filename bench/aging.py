@@ -149,11 +149,12 @@ def main():
 
     print(f"--to {args.target_age:g} by strength, on the same projections: the photos at {width}x{height}, then the "
           f"{size}x{size} faces the models draw")
+    genders = {"gender kept": reader, "gender drifting": None} if reader else {"gender drifting": None}
     for strength in args.strengths:
         for samples in args.change_samples:
-            for kept in ("gender kept", "gender drifting") if reader else ("gender drifting",):
+            for kept, way in genders.items():
                 aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples,
-                                                    gender=reader if kept == "gender kept" else None))
+                                                    gender=way))
                 label = f"strength {strength:g}, {samples} samples, {kept}"
                 print(f"  {label:<44} {summary(judges.estimate_ages(aged_photos))}, "
                       f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
