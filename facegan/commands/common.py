@@ -80,18 +80,19 @@ def aging_folder(checkpoint, newest_run_first=False):
 
 
 def load_conditional_models(folder):
-    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) of an aging folder,
-    checked to be age-conditional and to belong together; says which weights it loaded."""
-    from facegan import checkpoints, gender
+    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) of an aging folder
+    (facegan.aging.load_models); says which weights it loaded."""
+    from facegan import aging, checkpoints, encoder, gender
 
-    generator, generator_path = load_generator(folder, conditional=True)
-    latent_encoder = load_latent_encoder(generator_path, required=True)
-    path = gender.reader_path(generator_path)
-    reader = gender.load_reader(path, latent_encoder)
-    print(f"gender reader: {checkpoints.describe(path)}" if reader
+    generator_path = checkpoints.find_generator(folder, RUNS_ROOT, conditional=True, newest_run_first=False)
+    models = aging.load_models(generator_path)
+    reader_path = gender.reader_path(generator_path)
+    print(f"weights: {checkpoints.describe(generator_path)}")
+    print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}")
+    print(f"gender reader: {checkpoints.describe(reader_path)}" if models[-1]
           else f"gender reader: none ({gender.READER_FILE}), so faces keep whatever drift in gender G gives "
                "them as they age; `facegan fit-gender` makes one")
-    return generator, load_discriminator(generator, generator_path), latent_encoder, reader
+    return models
 
 
 def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False, refine=False):

@@ -72,31 +72,14 @@ def _safe_name(name):
     return name or "photo"
 
 
-def load_aging_models(checkpoint=None):
-    """The age-conditional pair, its latent encoder and gender reader (None without one), found as `facegan age`
-    finds them: the given folder, else the shipped checkpoints/aging-utkface-64; then G's path."""
-    from facegan import checkpoints, encoder, gender, weights
-
-    folder = checkpoint or checkpoints.SHIPPED_AGING_DIR
-    if not os.path.isdir(folder):
-        raise FaceganError(f"{folder}: not a run folder, nor a folder with {checkpoints.GENERATOR_FILE}")
-    generator_path = checkpoints.find_generator(folder)
-    generator = weights.load_model_h5(generator_path, "generator", conditional=True)
-    discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
-                                          generator.output_shape[1])
-    latent_encoder = encoder.load_latent_encoder(generator_path)
-    reader = gender.load_reader(gender.reader_path(generator_path), latent_encoder)
-    return generator, discriminator, latent_encoder, reader, generator_path
-
-
 class Engine:
     """Every model the page uses, loaded once. Not thread-safe: the app runs all calls on one worker thread."""
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
-        from facegan import aging, checkpoints
-        from facegan import weights
+        from facegan import aging, checkpoints, weights
 
-        self.generator, self.discriminator, self.encoder, self.gender, aging_path = load_aging_models(checkpoint)
+        aging_path = checkpoints.find_generator(checkpoint or checkpoints.SHIPPED_AGING_DIR)
+        self.generator, self.discriminator, self.encoder, self.gender = aging.load_models(aging_path)
         self.size = self.generator.output_shape[1]
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
