@@ -62,7 +62,7 @@ def summary(values):
 
 def same_person(distances):
     same = distances < judges.SAME_PERSON_THRESHOLD
-    return f"same person {np.sum(same)}/{len(same)} ({np.mean(same):4.0%}), median distance {np.median(distances):.3f}"
+    return f"same person {np.sum(same)}/{len(same)} ({np.mean(same):6.1%}), median distance {np.median(distances):.3f}"
 
 
 def whole(photos, faces=None):
