@@ -28,14 +28,17 @@ def default_cache_dir():
     return os.environ.get("FACEGAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "facegan"))
 
 
-def find_images(folder):
-    """Image paths below `folder`, sorted so that every run sees them in the same order."""
-    if not os.path.isdir(folder):
-        raise FaceganError(f"{folder}: no such folder")
+def find_images(folder, exclude=None):
+    """Image paths below `folder`, sorted so that every run sees them in the same order; without those whose file
+    names are also in the folder `exclude` (faces held out for evaluation, as data/ is from UTKFace)."""
+    for given in filter(None, (folder, exclude)):
+        if not os.path.isdir(given):
+            raise FaceganError(f"{given}: no such folder")
+    held_out = set(os.listdir(exclude)) if exclude else set()
     paths = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        paths += [os.path.join(root, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
+        paths += [os.path.join(root, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS) and f not in held_out]
     return sorted(paths)
 
 
@@ -137,11 +140,13 @@ class FaceSet:
             log(f"warning: skipped {len(self.skipped)} unusable file(s): {named}{more}")
 
 
-def load_faces(folder, image_size, cache_dir=None, workers=None, progress=True):
-    """All faces below `folder` at `image_size`, from the cache when the folder has not changed."""
-    paths = find_images(folder)
+def load_faces(folder, image_size, cache_dir=None, workers=None, progress=True, exclude=None):
+    """All faces below `folder` at `image_size` (less those named in `exclude`, see `find_images`), from the cache
+    when the folder has not changed."""
+    paths = find_images(folder, exclude)
     if not paths:
-        raise FaceganError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        raise FaceganError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)}"
+                           + (f", not named in {exclude})" if exclude else ")"))
     cache_dir = cache_dir or default_cache_dir()
     key = cache_key(folder, paths, image_size)
     images_file = os.path.join(cache_dir, f"{key}.npy")

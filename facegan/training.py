@@ -19,6 +19,7 @@ from facegan.vae import VAE
 DEFAULTS = {
     "model": "dcgan",
     "data": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data"),
+    "exclude": None,  # a folder of faces held out: its file names are left out of --data
     "epochs": 25,
     "batch_size": 64,
     "image_size": 64,
@@ -163,7 +164,7 @@ def _train(config, run_dir, resume, log, replicas):
                                    f"{checkpoints.GENERATOR_FILE} and {checkpoints.DISCRIMINATOR_FILE})")
     if config["eval_every"]:
         fid.require_extra()  # fail now, in one line, not after the first epoch
-    faces = data.load_faces(config["data"], config["image_size"])
+    faces = data.load_faces(config["data"], config["image_size"], exclude=config["exclude"])
     if config["conditional"]:
         faces = faces.with_ages(config["data"])
         if not len(faces):

@@ -23,6 +23,7 @@ def our_error(stderr):
     (["--image-size", "48"], "--image-size 48 is not supported"),
     (["--batch-size", "500"], "--batch-size 500 is larger than the 16 usable images"),
     (["--data", "/no/such/folder"], "/no/such/folder: no such folder"),
+    (["--exclude", "/no/such/held"], "/no/such/held: no such folder (--exclude names a folder of held-out faces)"),
     (["--real-label", "0.3"], "--real-label must be in (0.5, 1]"),
     (["--generator-steps", "0"], "--generator-steps at least 1"),
     (["--ema", "1"], "--ema must be in [0, 1)"),
@@ -115,3 +116,12 @@ def test_a_setting_added_on_resume_stays_for_the_next_resume_and_the_resumed_wei
     after_three = checkpoints.load_model_h5(checkpoints.find_generator(run)).weights
     assert checkpoints.find_generator(run).endswith(checkpoints.EMA_GENERATOR_FILE)
     assert not all(np.array_equal(a, b.numpy()) for a, b in zip(after_two, after_three))
+
+
+def test_exclude_trains_on_the_faces_not_named_in_the_held_out_folder(tmp_path, capsys):
+    faces = write_faces(str(tmp_path / "faces"), 24)
+    held_out = write_faces(str(tmp_path / "held"), 8)  # the same names as the first 8
+    assert main(["train", "--data", faces, "--exclude", held_out, "--out", str(tmp_path / "run"), "--epochs", "1",
+                 *TINY_FLAGS]) == 0
+    assert f"training on 16 faces from {faces}" in capsys.readouterr().out
+    assert checkpoints.read_config(str(tmp_path / "run"))["exclude"] == held_out

@@ -25,6 +25,20 @@ def test_every_image_below_the_folder_is_found_in_a_stable_order(tmp_path):
     assert len(found) == 5 and found == sorted(found)
 
 
+def test_the_files_named_in_the_exclude_folder_are_left_out(tmp_path):
+    faces = write_faces(str(tmp_path / "all"), 6)
+    held_out = tmp_path / "held"
+    held_out.mkdir()
+    names = sorted(os.listdir(faces))
+    for name in names[1:3]:
+        (held_out / name).write_bytes(b"")  # only the names count
+    assert [os.path.basename(path) for path in find_images(faces, str(held_out))] == names[:1] + names[3:]
+    assert len(load_faces(faces, 32, cache_dir=str(tmp_path / "cache"), progress=False, exclude=str(held_out))) == 4
+    assert len(load_faces(faces, 32, cache_dir=str(tmp_path / "cache"), progress=False)) == 6  # not the cached 4
+    with pytest.raises(FaceganError, match="nowhere: no such folder"):
+        find_images(faces, str(tmp_path / "nowhere"))
+
+
 @pytest.mark.parametrize("mode, colour", [("L", 128), ("RGBA", (255, 0, 0, 255)), ("CMYK", (0, 255, 255, 0)),
                                           ("P", 3), ("LA", (128, 255))])
 def test_any_colour_mode_becomes_rgb(tmp_path, mode, colour):

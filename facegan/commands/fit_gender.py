@@ -20,8 +20,6 @@ def add_arguments(parser):
 
 
 def run(args):
-    import os
-
     import numpy as np
 
     from facegan import gender
@@ -31,11 +29,7 @@ def run(args):
 
     if args.n < 2 * FEWEST:
         raise FaceganError(f"--n must be at least {2 * FEWEST}, not {args.n}")
-    for given in filter(None, (args.data, args.exclude)):
-        if not os.path.isdir(given):
-            raise FaceganError(f"{given}: no such folder")
-    held_out = set(os.listdir(args.exclude)) if args.exclude else set()
-    files = [path for path in find_images(args.data) if os.path.basename(path) not in held_out]
+    files = find_images(args.data, args.exclude)
     ages, genders = read_ages(args.data, files)[0], read_genders(files)
     labelled = [index for index, (age, sex) in enumerate(zip(ages, genders)) if age is not None and sex is not None]
     chosen = sorted(np.random.default_rng(args.seed).permutation(labelled)[:args.n])

@@ -26,6 +26,8 @@ def add_arguments(parser):
     data = parser.add_argument_group("data")
     option(data, "--data", "folder of face images, searched recursively", shown="the bundled sample in data/",
            metavar="DIR")
+    option(data, "--exclude", "leave out the files whose names are also in FOLDER: faces held out for evaluation "
+                              "(data/, when --data is the whole of UTKFace)", metavar="FOLDER")
     option(data, "--conditional", "train the age-conditional pair G(z, age), D(x, age); ages from AGE_... file "
                                   "names or a labels.csv (file,age) in --data", action="store_true", default=None)
     model = parser.add_argument_group("model")
@@ -120,4 +122,6 @@ def run(args):
             print(f"weights: starting from {checkpoints.describe(config['init_from'])}")
     if config.get("data") is None or not os.path.isdir(config["data"]):
         raise FaceganError(f"{config['data']}: no such folder (give --data DIR, a folder of face images)")
+    if config["exclude"] is not None and not os.path.isdir(config["exclude"]):
+        raise FaceganError(f"{config['exclude']}: no such folder (--exclude names a folder of held-out faces)")
     training.train(config, run_dir, resume=args.resume)
