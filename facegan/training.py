@@ -235,7 +235,7 @@ def _train(config, run_dir, resume, log, replicas):
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
-                scores = fid.score(sampled, config["data"], config["eval_n"])
+                scores = fid.score(sampled, config["data"], config["eval_n"], exclude=config["exclude"])
                 quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,
                                 "fid": scores["fid"], "kid": scores["kid"]})
                 checkpoints.write_rows(run_dir, QUALITY_FILE, quality)

@@ -1,11 +1,16 @@
-"""FID and KID: the formulas on features with known answers, and a clear error without the eval extra."""
+"""FID and KID: the formulas on features with known answers, the real faces chosen, and a clear error without the
+eval extra."""
+import os
 import sys
 
 import numpy as np
 import pytest
 
 from facegan import FaceganError
+from facegan.metrics import fid
 from facegan.metrics.fid import frechet_distance, inception_features, kernel_distance
+
+from conftest import write_faces
 
 
 def gaussian(mean, standard_deviation, count=20000, dimensions=8, seed=0):
@@ -37,3 +42,17 @@ def test_inception_features_of_faces():
     images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
     features = inception_features(images)
     assert features.shape == (3, 2048) and np.all(np.isfinite(features)) and features.std() > 0
+
+
+def test_real_features_leave_out_the_held_out_faces_and_do_not_share_their_cache(tmp_path, monkeypatch):
+    """--eval-every with --exclude scores against the faces trained on, not the ones held out."""
+    monkeypatch.setattr(fid, "inception_features", lambda images, progress=None: images.mean(axis=(1, 2)))
+    faces = write_faces(str(tmp_path / "faces"), 12)
+    held_out = tmp_path / "held_out"
+    held_out.mkdir()
+    for name in sorted(os.listdir(faces))[:5]:
+        (held_out / name).write_bytes(b"")
+    every = fid.real_features(faces, 32, 100)
+    kept = fid.real_features(faces, 32, 100, exclude=str(held_out))
+    assert len(every) == 12 and len(kept) == 7
+    assert not any(np.allclose(row, left_out) for row in kept for left_out in every[:5])

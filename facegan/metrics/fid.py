@@ -80,15 +80,16 @@ def kernel_distance(features_a, features_b, subsets=KID_SUBSETS, subset_size=KID
     return float(np.mean(values)), float(np.std(values))
 
 
-def real_features(folder, image_size, count, progress=None):
-    """Inception features of up to `count` faces of `folder` (a fixed random choice), cached."""
-    paths = find_images(folder)
+def real_features(folder, image_size, count, progress=None, exclude=None):
+    """Inception features of up to `count` faces of `folder`, less those named in `exclude` (a fixed random
+    choice), cached."""
+    paths = find_images(folder, exclude)
     if not paths:
         raise FaceganError(f"{folder}: no images found")
     cache = os.path.join(default_cache_dir(), f"inception-{cache_key(folder, paths, image_size)}-{count}.npy")
     if os.path.exists(cache):
         return np.load(cache)
-    faces = load_faces(folder, image_size, progress=False)
+    faces = load_faces(folder, image_size, progress=False, exclude=exclude)
     chosen = np.sort(np.random.default_rng(0).permutation(len(faces))[:count])
     features = inception_features(faces.batch(chosen), progress)
     with replaced_atomically(cache) as temporary:
@@ -106,10 +107,11 @@ def generated_features(generator, count, seed=0, progress=None):
     return inception_features(generator.predict(inputs, verbose=0, batch_size=BATCH), progress)
 
 
-def score(generator, real_folder, count=2000, seed=0, progress=None):
-    """{"fid", "kid", "kid_std", "real", "generated"} of `count` generated faces against as many real ones."""
+def score(generator, real_folder, count=2000, seed=0, progress=None, exclude=None):
+    """{"fid", "kid", "kid_std", "real", "generated"} of `count` generated faces against as many real ones
+    (of `real_folder`, less those named in `exclude`)."""
     image_size = generator.output_shape[1]
-    real = real_features(real_folder, image_size, count, progress)
+    real = real_features(real_folder, image_size, count, progress, exclude)
     fake = generated_features(generator, len(real), seed, progress)
     kid, kid_std = kernel_distance(real, fake)
     return {"fid": frechet_distance(real, fake), "kid": kid, "kid_std": kid_std, "real": len(real),
