@@ -34,7 +34,7 @@ sys.path.insert(0, REPO)
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import aging, checkpoints, latent, pictures  # noqa: E402
+from facegan import FaceganError, aging, checkpoints, latent, pictures  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
 from facegan.commands.common import aging_folder, load_conditional_models, output_names  # noqa: E402
 from facegan.data import find_images, read_ages  # noqa: E402
@@ -107,8 +107,12 @@ def main():
     parser.add_argument("--change-samples", type=int, nargs="+", default=[aging.CHANGE_SAMPLES],
                         help="z's near each projected one whose aging change is averaged, at --to on the same "
                              "projections (0: the change at z alone) (default: `facegan age`'s)")
-    parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"))
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"), help="the grid, a .png")
     args = parser.parse_args()
+    try:
+        pictures.picture_format(args.out)  # a wrong --out fails now, not after the figures
+    except FaceganError as problem:
+        parser.error(str(problem))
 
     young = faces_aged(args.faces, 18, 35, args.n, args.seed)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)

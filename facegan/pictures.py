@@ -1,9 +1,11 @@
 """What people would rather look at than read: image grids and the loss plot."""
 import math
+import os
 
 import numpy as np
 from PIL import Image
 
+from facegan import FaceganError
 from facegan.files import replaced_atomically
 from facegan.pixels import to_uint8
 
@@ -22,10 +24,20 @@ def grid(images, columns=None, padding=2):
     return Image.fromarray(sheet)
 
 
+def picture_format(path):
+    """PIL's format for `path`, from its extension; a one-line error when it has none PIL can write, so that a
+    command can check its --out before the work rather than fail after it."""
+    image_format = Image.registered_extensions().get(os.path.splitext(path)[1].lower())
+    if image_format not in Image.SAVE:
+        raise FaceganError(f"{path}: not a picture file name (end it in .png or .jpg)")
+    return image_format
+
+
 def save_image(image, path):
     """Saves a PIL image through a temporary file, so a reader never sees half a PNG."""
+    image_format = picture_format(path)
     with replaced_atomically(path) as temporary:
-        image.save(temporary)
+        image.save(temporary, format=image_format)
 
 
 def save_face(face, path):

@@ -18,6 +18,16 @@ def test_generate_without_any_checkpoint_says_how_to_train_one(tmp_path, monkeyp
     assert "python train.py" in error and "\n" not in error
 
 
+@pytest.mark.parametrize("out", ["grid", "grid.txt"])
+def test_an_out_that_is_not_a_picture_name_fails_in_one_line_before_any_work(out, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))  # it fails before loading
+    assert main(["generate", "--n", "4", "--out", out]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"error: {out}: not a picture file name (end it in .png or .jpg)"
+    assert os.listdir(tmp_path) == []
+
+
 def test_without_a_run_of_your_own_generate_uses_the_shipped_model_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["generate", "--n", "4", "--out", "grid.png"]) == 0

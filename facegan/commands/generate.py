@@ -13,7 +13,7 @@ def add_arguments(parser):
                         help="a run folder or a generator.h5 (default: the newest run under checkpoints/, else "
                              "the shipped checkpoints/dcgan-utkface-64)")
     parser.add_argument("--out", default="samples.png", metavar="FILE",
-                        help="file: the grid picture (default %(default)s)")
+                        help="file: the grid picture, a .png or .jpg (default %(default)s)")
     parser.add_argument("--out-dir", metavar="DIR", help="folder: also write one PNG per face into it")
     parser.add_argument("--seed", type=int, metavar="S", help="the same seed gives the same faces (default: random)")
     parser.add_argument("--age", type=float, metavar="A",
@@ -32,6 +32,7 @@ def run(args):
 
     if args.n < 1:
         raise FaceganError(f"--n must be at least 1, not {args.n}")
+    pictures.picture_format(args.out)
     if args.age is not None and not 0 <= args.age <= prior.OLDEST:
         raise FaceganError(f"--age must be between 0 and {prior.OLDEST}, not {args.age:g}")
     wants_age = args.age is not None or args.age_sweep
