@@ -12,7 +12,8 @@ prints:
   folder at the same resolution (what "looks T" means to the estimator), and how many there were;
 - at --to, each of --strengths (`facegan age --strength`) with each of --change-samples (how many z's near the
   projected one the change is averaged over, 0 for z alone), on the photos, each with the gender kept by the
-  run's gender reader and drifting as G lets it (without the reader); then each strength and
+  run's gender reader and drifting as G lets it (without the reader), and each strength split by the faces'
+  age groups (the condition's step spans more groups from a younger one); then each strength and
   `--regenerate` (the generator's own face) on the 64x64 faces the models draw, with the reconstructions and
   what G alone draws at 25 and --to;
 - the speed targets: the first photo as a new user meets it, `facegan age PHOTO --aligned --to 60` in a fresh
@@ -40,6 +41,7 @@ from facegan.commands.common import aging_folder, load_conditional_models, outpu
 from facegan.data import find_images, read_ages  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
+from facegan.prior import AGE_GROUPS, age_group  # noqa: E402
 
 FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
 PER_PHOTO_TARGET = 3     # seconds a photo with the models loaded
@@ -72,6 +74,22 @@ def whole(photos, faces=None):
         return to_unit(np.stack(photos.pictures))
     return to_unit(np.stack([aging.aged_photo(picture, where, original, face) for picture, where, original, face
                              in zip(photos.pictures, photos.placements, to_unit(photos.faces), faces)]))
+
+
+def by_group(source_ages, judged):
+    """The rows above split by the source's age group: the condition's step spans more groups from a younger one,
+    so one strength need not age every group alike."""
+    groups = np.array([age_group(int(round(age))) for age in source_ages])
+    if len(set(groups)) < 2:
+        return
+    print("  the same (the first of --change-samples, the gender kept), by the source's age group: estimated age, "
+          "mean / same person")
+    for strength, (estimated, distances) in judged.items():
+        parts = [f"{AGE_GROUPS[group][0]}-{AGE_GROUPS[group][1]} ({np.sum(groups == group)}) "
+                 f"{estimated[groups == group].mean():5.1f} / "
+                 f"{np.mean(distances[groups == group] < judges.SAME_PERSON_THRESHOLD):6.1%}"
+                 for group in sorted(set(groups))]
+        print(f"    strength {strength:<5g} " + ";  ".join(parts))
 
 
 def first_photo_seconds(photo, checkpoint, target_age):
@@ -154,14 +172,18 @@ def main():
     print(f"--to {args.target_age:g} by strength, on the same projections: the photos at {width}x{height}, then the "
           f"{size}x{size} faces the models draw")
     genders = {"gender kept": reader, "gender drifting": None} if reader else {"gender drifting": None}
+    judged = {}  # strength -> (estimated ages, identity distances) of the first samples and gender way
     for strength in args.strengths:
         for samples in args.change_samples:
             for kept, way in genders.items():
                 aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples,
                                                     gender=way))
+                estimated, distances = (judges.estimate_ages(aged_photos),
+                                        judges.identity_distances(whole_originals, aged_photos))
+                judged.setdefault(strength, (estimated, distances))
                 label = f"strength {strength:g}, {samples} samples, {kept}"
-                print(f"  {label:<44} {summary(judges.estimate_ages(aged_photos))}, "
-                      f"{same_person(judges.identity_distances(whole_originals, aged_photos))}")
+                print(f"  {label:<44} {summary(estimated)}, {same_person(distances)}")
+    by_group(ages, judged)
     faces_by_name = {"reconstructions": reconstructions}
     for strength in args.strengths:
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
