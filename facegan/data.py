@@ -195,10 +195,10 @@ def _decode_all(paths, image_size, workers, progress):
 
 
 def _progress_bar(total, unit):
-    import keras  # imported late: the cache hit path should not pay for it
+    from facegan import progress
 
     print(f"{unit} {total} images (cached for the next run)")
-    return keras.utils.Progbar(total, unit_name="image")
+    return progress.bar(total, "image")
 
 
 def read_inputs(paths, image_size):

@@ -7,7 +7,7 @@ import time
 import keras
 import numpy as np
 
-from facegan import FaceganError, checkpoints, data, distribute, pictures
+from facegan import FaceganError, checkpoints, data, distribute, pictures, progress
 from facegan.augment import POLICIES
 from facegan.metrics import fid
 from facegan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
@@ -207,8 +207,7 @@ def _train(config, run_dir, resume, log, replicas):
         for epoch in range(state["epoch"], config["epochs"]):
             order = np.random.default_rng([config["seed"], epoch]).permutation(len(faces))
             log(f"epoch {epoch + 1}/{config['epochs']}")
-            bar = keras.utils.Progbar(steps_per_epoch, verbose=1 if sys.stdout.isatty() else 2,
-                                      stateful_metrics=["img/s"], unit_name="step")
+            bar = progress.bar(steps_per_epoch, "step", stateful_metrics=["img/s"])
             first_step = state["step"] if epoch == state["epoch"] else 0
             for step in range(first_step, steps_per_epoch):
                 started = time.perf_counter()

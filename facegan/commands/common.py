@@ -8,18 +8,18 @@ RUNS_ROOT = "checkpoints"  # where `train` puts runs, and `generate` looks for t
 
 
 class ProgressBar:
-    """Keras' progress bar (with ETA), made on first use so that it knows the total; a new one when a new
-    phase of work starts counting from the beginning again."""
+    """A progress bar with the time left (facegan.progress), made on first use so that it knows the total; a new
+    one when a new phase of work starts counting from the beginning again."""
 
     def __init__(self, title, unit="step"):
         self.title, self.unit, self.bar, self.done = title, unit, None, 0
 
     def __call__(self, done, total):
         if self.bar is None or done < self.done:
-            import keras
+            from facegan import progress
 
             print(self.title)
-            self.bar = keras.utils.Progbar(total, unit_name=self.unit)
+            self.bar = progress.bar(total, self.unit)
         self.done = done
         if done % 10 == 0 or done == total:
             self.bar.update(done)
