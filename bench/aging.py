@@ -41,7 +41,7 @@ from facegan.commands.common import aging_folder, load_conditional_models, outpu
 from facegan.data import find_images, read_ages  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 from facegan.pixels import to_unit  # noqa: E402
-from facegan.prior import AGE_GROUPS, age_group  # noqa: E402
+from facegan.prior import AGE_GROUPS, age_conditions  # noqa: E402
 
 FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
 PER_PHOTO_TARGET = 3     # seconds a photo with the models loaded
@@ -76,13 +76,13 @@ def whole(photos, faces=None):
                              in zip(photos.pictures, photos.placements, to_unit(photos.faces), faces)]))
 
 
-def by_group(source_ages, judged):
-    """The rows above split by the source's age group: the condition's step spans more groups from a younger one,
-    so one strength need not age every group alike."""
-    groups = np.array([age_group(int(round(age))) for age in source_ages])
+def by_group(source_ages, judged, way):
+    """The rows above (of the first --change-samples and gender `way`) split by the source's age group: the
+    condition's step spans more groups from a younger one, so one strength need not age every group alike."""
+    groups = age_conditions(source_ages).argmax(axis=1)
     if len(set(groups)) < 2:
         return
-    print("  the same (the first of --change-samples, the gender kept), by the source's age group: estimated age, "
+    print(f"  the same (the first of --change-samples, {way}), by the source's age group: estimated age, "
           "mean / same person")
     for strength, (estimated, distances) in judged.items():
         parts = [f"{AGE_GROUPS[group][0]}-{AGE_GROUPS[group][1]} ({np.sum(groups == group)}) "
@@ -183,7 +183,7 @@ def main():
                 judged.setdefault(strength, (estimated, distances))
                 label = f"strength {strength:g}, {samples} samples, {kept}"
                 print(f"  {label:<44} {summary(estimated)}, {same_person(distances)}")
-    by_group(ages, judged)
+    by_group(ages, judged, next(iter(genders)))
     faces_by_name = {"reconstructions": reconstructions}
     for strength in args.strengths:
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)

@@ -35,9 +35,11 @@ class LogLines:
 
     def update(self, done, values=None):
         for name, value in values or []:
-            keep = name in self.stateful
-            self.sums[name] = float(value) + (0.0 if keep else self.sums.get(name, 0.0))
-            self.counts[name] = 1 if keep else self.counts.get(name, 0) + 1
+            if name in self.stateful:  # shown as last given
+                self.sums[name], self.counts[name] = float(value), 1
+            else:  # shown as the mean since the start
+                self.sums[name] = self.sums.get(name, 0.0) + float(value)
+                self.counts[name] = self.counts.get(name, 0) + 1
         now, finished = time.monotonic(), done >= self.total
         if not finished and now - self.said < self.every:
             return
