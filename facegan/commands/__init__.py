@@ -16,6 +16,7 @@ COMMANDS = {  # command name -> module of facegan.commands
     "evaluate": "evaluate",
     "train-encoder": "train_encoder",
     "fit-gender": "fit_gender",
+    "fit-strengths": "fit_strengths",
     "age": "age",
     "evaluate-aging": "evaluate_aging",
     "serve": "serve",

@@ -70,7 +70,7 @@ def run(args):
 
     _check_ages(args)
     run_dir = aging_folder(args.checkpoint)
-    generator, discriminator, encoder, reader = load_conditional_models(run_dir)
+    generator, discriminator, encoder, reader, table = load_conditional_models(run_dir)
     files = _photo_files(args.inputs)
     detector = None if args.aligned else aging.face_detector()
     settings = projection_settings(args)
@@ -86,7 +86,7 @@ def run(args):
         usable += photos.files
         reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, to_unit(photos.faces),
                                                  photos.ages, args.target_age, args.strength, args.regenerate,
-                                                 reader, **settings)
+                                                 reader, table, **settings)
         names = output_names(usable)[-len(photos.files):]
         aging.save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
     if not usable:

@@ -79,19 +79,28 @@ def aging_folder(checkpoint, newest_run_first=False):
     return folder
 
 
-def load_conditional_models(folder):
-    """G(z, age), D(x, age), the latent encoder and the gender reader (None without one) of an aging folder
-    (facegan.aging.load_models); says which weights it loaded."""
-    from facegan import aging, checkpoints, encoder, gender
+def conditional_generator_path(folder):
+    """The generator of an aging folder, as every aging command finds it."""
+    from facegan import checkpoints
 
-    generator_path = checkpoints.find_generator(folder, RUNS_ROOT, conditional=True, newest_run_first=False)
+    return checkpoints.find_generator(folder, RUNS_ROOT, conditional=True, newest_run_first=False)
+
+
+def load_conditional_models(folder):
+    """G(z, age), D(x, age), the latent encoder, the gender reader and the strength table (each None without
+    one) of an aging folder (facegan.aging.load_models); says which weights it loaded."""
+    from facegan import aging, checkpoints, encoder, gender, strengths
+
+    generator_path = conditional_generator_path(folder)
     models = aging.load_models(generator_path)
-    reader_path = gender.reader_path(generator_path)
     print(f"weights: {checkpoints.describe(generator_path)}")
     print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}")
-    print(f"gender reader: {checkpoints.describe(reader_path)}" if models[-1]
+    print(f"gender reader: {checkpoints.describe(gender.reader_path(generator_path))}" if models[3]
           else f"gender reader: none ({gender.READER_FILE}), so faces keep whatever drift in gender G gives "
                "them as they age; `facegan fit-gender` makes one")
+    print(f"strength table: {checkpoints.describe(strengths.table_path(generator_path))}" if models[4]
+          is not None else f"strength table: none ({strengths.TABLE_FILE}), so every age group ages by one "
+                           "strength; `facegan fit-strengths` makes one")
     return models
 
 

@@ -79,7 +79,7 @@ class Engine:
         from facegan import aging, checkpoints, weights
 
         aging_path = checkpoints.find_generator(checkpoint or checkpoints.SHIPPED_AGING_DIR)
-        self.generator, self.discriminator, self.encoder, self.gender = aging.load_models(aging_path)
+        self.generator, self.discriminator, self.encoder, self.gender, self.table = aging.load_models(aging_path)
         self.size = self.generator.output_shape[1]
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
@@ -135,7 +135,7 @@ class Engine:
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
         return aging.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
-                            target_age, gender=self.gender)[0]
+                            target_age, gender=self.gender, table=self.table)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as

@@ -1,0 +1,64 @@
+"""`facegan fit-strengths`: fit the table of aging strengths, one for each pair of age groups (facegan.strengths),
+that `facegan age` uses by default so that every source group ages alike, with an age reader fit on faces whose
+labels.csv or UTKFace file names give their age."""
+from facegan import FaceganError
+
+HELP = "fit the strength of each pair of age groups of an aging run, so that every group ages alike"
+FEWEST = 100  # labelled faces to fit the age reader on
+
+
+def add_arguments(parser):
+    parser.add_argument("--data", required=True, help="folder of faces whose ages a labels.csv or their UTKFace "
+                                                      "names (AGE_...) give, searched recursively")
+    parser.add_argument("--exclude", metavar="FOLDER", help="leave out the files whose names are also in FOLDER "
+                                                            "(faces held out for the bench)")
+    parser.add_argument("--checkpoint", help="an age-conditional run folder with its latent encoder (and gender "
+                                             "reader); the table is saved beside the encoder (default: the "
+                                             "newest age-conditional run under checkpoints/, else the shipped "
+                                             "checkpoints/aging-utkface-64)")
+    parser.add_argument("--n", type=int, default=8000, help="faces to fit the age reader on at most, a random "
+                                                            "choice (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of that choice and of G's faces that are aged "
+                                                            "(default %(default)s)")
+
+
+def run(args):
+    import numpy as np
+
+    from facegan import aging, strengths
+    from facegan.commands.common import (ProgressBar, aging_folder, conditional_generator_path,
+                                         load_conditional_models, read_inputs)
+    from facegan.data import find_images, read_ages
+    from facegan.pixels import to_unit
+    from facegan.prior import AGE_GROUPS
+
+    if args.n < FEWEST:
+        raise FaceganError(f"--n must be at least {FEWEST}, not {args.n}")
+    files = find_images(args.data, args.exclude)
+    ages = read_ages(args.data, files)[0]
+    labelled = [index for index, age in enumerate(ages) if age is not None]
+    if len(labelled) < FEWEST:
+        raise FaceganError(f"{args.data}: {len(labelled)} faces with an age (after --exclude); the age reader "
+                           f"needs at least {FEWEST}")
+    chosen = sorted(np.random.default_rng(args.seed).permutation(labelled)[:args.n])
+    folder = aging_folder(args.checkpoint, newest_run_first=True)
+    generator, _discriminator, encoder, gender, _table = load_conditional_models(folder)
+    faces = read_inputs([files[index] for index in chosen], generator)  # unusable files are listed and left out
+    known = dict(zip(files, ages))
+    print(f"fitting the age reader on {len(faces)} faces")
+    reader = strengths.fit_age_reader(encoder, to_unit(faces.images), [known[path] for path in faces.files])
+
+    def aged_at(own, codes, source_ages, target_age, strength):
+        return aging.at_age(generator, own, codes, source_ages, target_age, strength,
+                            samples=strengths.CHANGE_SAMPLES, gender=gender)
+
+    table = strengths.fit_table(generator, reader, aging.DETAILED_STRENGTH, aged_at, seed=args.seed,
+                                progress=ProgressBar("ageing G's faces of each group to each other group", "pair"))
+    path = strengths.table_path(conditional_generator_path(folder))
+    strengths.save_table(table, generator, path)
+    names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
+    print(f"multiples of the calibrated strength ({aging.DETAILED_STRENGTH:g}), from (rows) to (columns):")
+    print(" " * 7 + " ".join(f"{name:>7}" for name in names))
+    for name, row in zip(names, table):
+        print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))
+    print(f"strength table -> {path}")
