@@ -104,6 +104,20 @@ def load_conditional_models(folder):
     return models
 
 
+def add_fitting_arguments(parser, labels, saved):
+    """The flags of the commands that fit a helper of an aging run on labelled faces (fit-gender,
+    fit-strengths): `labels` says what the file names must give, `saved` what is saved beside the encoder."""
+    parser.add_argument("--data", required=True, help=f"folder of faces whose {labels}, searched recursively")
+    parser.add_argument("--exclude", metavar="FOLDER", help="leave out the files whose names are also in FOLDER "
+                                                            "(faces held out for the bench)")
+    parser.add_argument("--checkpoint", help=f"an age-conditional run folder with its latent encoder; {saved} is "
+                                             "saved beside the encoder (default: the newest age-conditional run "
+                                             "under checkpoints/, else the shipped checkpoints/aging-utkface-64)")
+    parser.add_argument("--n", type=int, default=8000, help="faces to fit on at most, a random choice "
+                                                            "(default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of that choice and of the fit (default %(default)s)")
+
+
 def add_projection_arguments(parser, checkpoint_help=None, encoder_required=False, refine=False):
     """The flags of every command that projects faces into z (project, math, interpolate, complete, age); with
     `encoder_required` (age), the help leaves out the defaults of a start without an encoder; `refine` (project,

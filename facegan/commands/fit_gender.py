@@ -7,16 +7,9 @@ FEWEST = 50  # of each gender
 
 
 def add_arguments(parser):
-    parser.add_argument("--data", required=True, help="folder of faces named as UTKFace's are (AGE_GENDER_...), "
-                                                      "searched recursively")
-    parser.add_argument("--exclude", metavar="FOLDER", help="leave out the files whose names are also in FOLDER "
-                                                            "(faces held out for the bench)")
-    parser.add_argument("--checkpoint", help="an age-conditional run folder with its latent encoder; the reader is "
-                                             "saved beside the encoder (default: the newest age-conditional run "
-                                             "under checkpoints/, else the shipped checkpoints/aging-utkface-64)")
-    parser.add_argument("--n", type=int, default=8000, help="faces to fit on at most, a random choice "
-                                                            "(default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of that choice and of the fit (default %(default)s)")
+    from facegan.commands.common import add_fitting_arguments
+
+    add_fitting_arguments(parser, "UTKFace names give their gender (AGE_GENDER_...)", "the reader")
 
 
 def run(args):

@@ -8,18 +8,9 @@ FEWEST = 100  # labelled faces to fit the age reader on
 
 
 def add_arguments(parser):
-    parser.add_argument("--data", required=True, help="folder of faces whose ages a labels.csv or their UTKFace "
-                                                      "names (AGE_...) give, searched recursively")
-    parser.add_argument("--exclude", metavar="FOLDER", help="leave out the files whose names are also in FOLDER "
-                                                            "(faces held out for the bench)")
-    parser.add_argument("--checkpoint", help="an age-conditional run folder with its latent encoder (and gender "
-                                             "reader); the table is saved beside the encoder (default: the "
-                                             "newest age-conditional run under checkpoints/, else the shipped "
-                                             "checkpoints/aging-utkface-64)")
-    parser.add_argument("--n", type=int, default=8000, help="faces to fit the age reader on at most, a random "
-                                                            "choice (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of that choice and of G's faces that are aged "
-                                                            "(default %(default)s)")
+    from facegan.commands.common import add_fitting_arguments
+
+    add_fitting_arguments(parser, "labels.csv or UTKFace names (AGE_...) give their age", "the table (made with its gender reader)")
 
 
 def run(args):
