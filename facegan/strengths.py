@@ -77,20 +77,21 @@ def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=Non
     codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
     representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
+    ages = [np.full(faces, representative[group], np.float64) for group in range(groups)]
+    own = [draw(generator, codes, age_conditions(group_ages)) for group_ages in ages]  # G's faces of each group
+
     def readings(group, target, multiples):
-        source_ages = np.full(faces, representative[group], np.float64)
-        own = draw(generator, codes, age_conditions(source_ages))
-        return [float(np.mean(reader.ages(aged_at(own, codes, source_ages, representative[target],
+        return [float(np.mean(reader.ages(aged_at(own[group], codes, ages[group], representative[target],
                                                   base * multiple)))) for multiple in multiples]
 
     targets = [target for target in range(groups) if target != REFERENCE_GROUP]
-    sources = groups - 2
-    for number, target in enumerate(targets):
-        goal = readings(REFERENCE_GROUP, target, [1.0])[0]
-        for done, source in enumerate([group for group in range(groups) if group not in (target, REFERENCE_GROUP)]):
-            table[source, target] = _crossing(MULTIPLES, readings(source, target, MULTIPLES), goal)
-            if progress:
-                progress(number * sources + done + 1, len(targets) * sources)
+    goals = {target: readings(REFERENCE_GROUP, target, [1.0])[0] for target in targets}
+    pairs = [(source, target) for target in targets for source in range(groups)
+             if source not in (target, REFERENCE_GROUP)]
+    for done, (source, target) in enumerate(pairs, 1):
+        table[source, target] = _crossing(MULTIPLES, readings(source, target, MULTIPLES), goals[target])
+        if progress:
+            progress(done, len(pairs))
     return table
 
 

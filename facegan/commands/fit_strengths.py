@@ -10,7 +10,8 @@ FEWEST = 100  # labelled faces to fit the age reader on
 def add_arguments(parser):
     from facegan.commands.common import add_fitting_arguments
 
-    add_fitting_arguments(parser, "labels.csv or UTKFace names (AGE_...) give their age", "the table (made with its gender reader)")
+    add_fitting_arguments(parser, "labels.csv or UTKFace names (AGE_...) give their age",
+                          "the table (made with its gender reader)")
 
 
 def run(args):
