@@ -21,20 +21,21 @@ CSV = os.path.join(ROOT, "docs", "fid_by_images.csv")
 COLUMNS = ["label", "flags", "start", "images", "n", "fid", "kid", "kid_std"]
 
 
-def add_row(args):
+def append_row(generator_path, label, flags, start, images, real, n, csv_path):
+    """Scores a generator .h5 as `facegan evaluate --n N --real REAL` does and appends its row."""
     from facegan import checkpoints
     from facegan.metrics import fid
 
-    result = fid.score(checkpoints.load_model_h5(checkpoints.find_generator(args.add)), args.real, args.n)
-    row = {"label": args.label, "flags": args.flags, "start": args.start, "images": args.images, "n": args.n,
+    result = fid.score(checkpoints.load_model_h5(generator_path), real, n)
+    row = {"label": label, "flags": flags, "start": start, "images": images, "n": n,
            "fid": f"{result['fid']:.2f}", "kid": f"{result['kid']:.4f}", "kid_std": f"{result['kid_std']:.4f}"}
-    new = not os.path.exists(args.csv)
-    with open(args.csv, "a", newline="") as f:
+    new = not os.path.exists(csv_path)
+    with open(csv_path, "a", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         if new:
             writer.writeheader()
         writer.writerow(row)
-    print(f"{args.label} after {args.images} images: FID {row['fid']}, KID {row['kid']} +- {row['kid_std']}")
+    print(f"{label} after {images} images: FID {row['fid']}, KID {row['kid']} +- {row['kid_std']}")
 
 
 def plot(csv_path, out):
@@ -73,7 +74,10 @@ def main():
     if args.add:
         if not args.label:
             parser.error("--add needs --label")
-        add_row(args)
+        from facegan import checkpoints
+
+        append_row(checkpoints.find_generator(args.add), args.label, args.flags, args.start, args.images, args.real,
+                   args.n, args.csv)
     plot(args.csv, args.out)
 
 
