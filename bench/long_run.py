@@ -43,9 +43,10 @@ def _pid(run):
     try:
         with open(os.path.join(run, "pid")) as f:
             pid = int(f.read())
-        os.kill(pid, 0)
-        return pid
-    except (OSError, ValueError):
+        with open(f"/proc/{pid}/stat") as f:
+            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended, its parent not told yet
+        return pid if alive else None
+    except (OSError, ValueError, IndexError):
         return None
 
 
@@ -98,8 +99,8 @@ def status(args):
     log = os.path.join(run, "train.log")
     if os.path.isfile(log):
         with open(log) as f:
-            lines = [line.strip() for line in f if line.strip()]
-        print(lines[-1] if lines else "")
+            steps = [line.strip() for line in f if " steps, " in line]  # progress lines, not TensorFlow's
+        print(steps[-1] if steps else "")
 
 
 def stop(args):

@@ -1,0 +1,79 @@
+"""bench/long_run.py: resume the folder when it holds a checkpoint, else start from the shipped weights; stop by
+SIGINT and wait for the process to end (training's own Ctrl-C saving is tested in test_training.py)."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import long_run  # noqa: E402
+
+
+@pytest.fixture
+def launched(tmp_path, monkeypatch):
+    """The commands `start` would run, captured instead of run."""
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    commands = []
+    real_popen = subprocess.Popen
+
+    def popen(command, **options):
+        if os.path.join(REPO, "train.py") not in command:
+            return real_popen(command, **options)
+        commands.append(command)
+        return argparse.Namespace(pid=2 ** 22 + 1)  # above pid_max's default: no such process
+
+    monkeypatch.setattr(long_run.subprocess, "Popen", popen)
+    monkeypatch.setattr(long_run, "_commit", lambda: "abc1234")
+    return commands
+
+
+def _args(action, pair="dcgan"):
+    return argparse.Namespace(action=action, pair=pair, data="faces", real="data", n=10)
+
+
+def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_path):
+    long_run.start(_args("start"))
+    command = launched[0]
+    assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "dcgan-utkface-64")
+    assert "--resume" not in command
+    assert {"--diffaugment", "--ema", "--save-every"} <= set(command)
+    with open(tmp_path / "facegan-long-run" / long_run.META_FILE) as f:
+        assert json.load(f)["start"]== "checkpoints/dcgan-utkface-64@abc1234"
+
+
+def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
+    saved = tmp_path / "facegan-long-run-aging" / "checkpoint"
+    saved.mkdir(parents=True)
+    (saved / "state.json").write_text('{"epoch": 3, "step": 10, "rng": null}')
+    long_run.start(_args("start", pair="aging"))
+    command = launched[0]
+    assert "--resume" in command and "--init-from" not in command
+    assert {"--conditional", "--mismatched-ages"} <= set(command)
+    assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging")
+
+
+def test_stop_sends_sigint_and_waits_for_the_run_to_save_and_end(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    run = tmp_path / "facegan-long-run"
+    run.mkdir()
+    saved = run / "saved"
+    # a stand-in for train.py: on SIGINT it writes its file, then exits
+    child = subprocess.Popen([sys.executable, "-c", f"""
+import signal, sys, time
+def save(*_):
+    open({str(saved)!r}, "w").write("saved")
+    sys.exit(130)
+signal.signal(signal.SIGINT, save)
+print("ready", flush=True)
+time.sleep(60)
+"""], stdout=subprocess.PIPE, start_new_session=True)
+    assert child.stdout.readline().strip() == b"ready"
+    (run / "pid").write_text(str(child.pid))
+    long_run.stop(_args("stop"))
+    assert child.wait(timeout=5) == 130
+    assert saved.read_text() == "saved"
