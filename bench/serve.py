@@ -1,8 +1,8 @@
 """Timing of `facegan serve` against `facegan age`, the issue's bar for the page:
 
-    python bench/serve.py [--rounds 2] [--steps 300] [PHOTO ...]
+    python bench/serve.py [--rounds 2] [--steps N] [PHOTO ...]
 
-Starts `facegan serve` (default settings but --steps) and prints its start-up time (launch to the address on
+Starts `facegan serve` (its default settings, or --steps) and prints its start-up time (launch to the address on
 the terminal, models loaded); then, per round and photo, the seconds from choosing the file in Chromium (Debian's,
 through Playwright) to the row of five ages shown, and the wall time of `facegan age PHOTO --to 60` with the same
 settings, as a user runs it (start-up included). Needs the serve extra and playwright.
@@ -23,14 +23,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="*", default=[PHOTO])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, help="projection steps (default: those of serve and age)")
     args = parser.parse_args()
     from playwright.sync_api import expect, sync_playwright
 
     command = [sys.executable, "-m", "facegan.cli"]
     environment = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    steps = ["--steps", str(args.steps)] if args.steps else []
     started = time.monotonic()
-    server = subprocess.Popen(command + ["serve", "--port", "0", "--steps", str(args.steps)], cwd=REPO,
+    server = subprocess.Popen(command + ["serve", "--port", "0", *steps], cwd=REPO,
                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = ""
@@ -52,7 +53,7 @@ def main():
                     in_page = time.monotonic() - began
                     page.evaluate("() => document.getElementById('aged').replaceChildren()")
                     began = time.monotonic()
-                    subprocess.run(command + ["age", photo, "--to", "60", "--steps", str(args.steps), "--out", out],
+                    subprocess.run(command + ["age", photo, "--to", "60", *steps, "--out", out],
                                    cwd=REPO, env=environment, check=True, capture_output=True)
                     print(f"round {round_number}, {os.path.basename(photo)}: in the page {in_page:.1f} s (five "
                           f"ages), `facegan age --to 60` {time.monotonic() - began:.1f} s", flush=True)
