@@ -54,6 +54,7 @@ def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
     command = launched[0]
     assert "--resume" in command and "--init-from" not in command
     assert {"--conditional", "--mismatched-ages"} <= set(command)
+    assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")  # the aging bench's faces
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging")
 
 
