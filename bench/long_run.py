@@ -59,7 +59,7 @@ def _commit():
 
 def images_seen(run):
     """Images trained on since the folder's start: the checkpoint's global step times the batch."""
-    from facegan import checkpoints
+    from facegan.io import checkpoints
 
     state, config = checkpoints.read_state(run), checkpoints.read_config(run)
     rows = checkpoints.read_rows(run, "history.csv")
@@ -67,7 +67,7 @@ def images_seen(run):
 
 
 def start(args):
-    from facegan import checkpoints
+    from facegan.io import checkpoints
 
     run = folder(args.pair)
     if _pid(run):
@@ -120,7 +120,7 @@ def stop(args):
 
 
 def score(args):
-    from facegan import checkpoints
+    from facegan.io import checkpoints
     from fid_by_images import CSV, append_row, plot
 
     run = folder(args.pair)

@@ -24,12 +24,12 @@ import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from facegan.data import load_faces  # noqa: E402
-from facegan.models import build_discriminator, build_generator  # noqa: E402
-from facegan import distribute  # noqa: E402
-from facegan.augment import POLICIES  # noqa: E402
-from facegan.recipe import DCGAN  # noqa: E402
-from facegan.training import PRECISIONS  # noqa: E402
+from facegan.gan import distribute  # noqa: E402
+from facegan.gan.augment import POLICIES  # noqa: E402
+from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
+from facegan.gan.recipe import DCGAN  # noqa: E402
+from facegan.gan.training import PRECISIONS  # noqa: E402
+from facegan.io.data import load_faces  # noqa: E402
 
 
 def layer_flops(layer):

@@ -2,6 +2,8 @@
 import os
 import sys
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where data/ and checkpoints/ are
+
 # TensorFlow 2.21 leaves oneDNN off on CPUs without AVX-512 VNNI/BF16; on our AVX2 machine turning it on
 # made the GAN step 2.2-2.5x faster (bench/train_throughput.py). It must be set before TensorFlow is first
 # imported; a user's own setting wins.

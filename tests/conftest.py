@@ -49,7 +49,7 @@ def face_folder(tmp_path):
 
 def _tiny_run(tmp_path_factory, folder, **changes):
     """A tiny run of one epoch on 16 faces, in `folder` below a fresh temporary directory."""
-    from facegan import training
+    from facegan.gan import training
 
     root = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:
@@ -78,7 +78,8 @@ def saved_models(tmp_path_factory):
     discriminator, conditional and conditional_discriminator."""
     import keras
 
-    from facegan import models, weights
+    from facegan.gan import models
+    from facegan.io import weights
 
     folder = tmp_path_factory.mktemp("models")
     keras.utils.set_random_seed(3)

@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging import DETAILED_STRENGTH, REGENERATED_STRENGTH
+    from facegan.aging.algorithm import DETAILED_STRENGTH, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
@@ -50,7 +50,7 @@ def _check_ages(args):
 
 
 def _photo_files(inputs):
-    from facegan import data
+    from facegan.io import data
 
     files = []
     for path in inputs:
@@ -64,31 +64,33 @@ def _photo_files(inputs):
 
 
 def run(args):
-    from facegan import aging
+    from facegan.aging import algorithm
+    from facegan.aging.photos import face_detector, read_photos
+    from facegan.aging.results import save_aged
     from facegan.commands.common import aging_folder, load_conditional_models, output_names, projection_settings
-    from facegan.pixels import to_unit
+    from facegan.io.pixels import to_unit
 
     _check_ages(args)
     run_dir = aging_folder(args.checkpoint)
     generator, discriminator, encoder, reader, table = load_conditional_models(run_dir)
     files = _photo_files(args.inputs)
-    detector = None if args.aligned else aging.face_detector()
+    detector = None if args.aligned else face_detector()
     settings = projection_settings(args)
     usable = []
     batches = range(0, len(files), BATCH)
     for number, start in enumerate(batches, 1):  # read a batch at a time: its whole photos are held till written
         if len(batches) > 1:
             print(f"batch {number}/{len(batches)}")
-        photos = aging.read_photos(files[start:start + BATCH], generator.output_shape[1], args.aligned,
-                                   args.from_age, detector=detector)
+        photos = read_photos(files[start:start + BATCH], generator.output_shape[1], args.aligned,
+                             args.from_age, detector=detector)
         if not photos.files:
             continue
         usable += photos.files
-        reconstructions, aged, _codes = aging.age(generator, discriminator, encoder, to_unit(photos.faces),
-                                                 photos.ages, args.target_age, args.strength, args.regenerate,
-                                                 reader, table, **settings)
+        reconstructions, aged, _codes = algorithm.age(generator, discriminator, encoder, to_unit(photos.faces),
+                                                      photos.ages, args.target_age, args.strength, args.regenerate,
+                                                      reader, table, **settings)
         names = output_names(usable)[-len(photos.files):]
-        aging.save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
+        save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
     if not usable:
         raise FaceganError("no photo could be aged (see the lines above)")
     print(f"{len(usable)} face(s) aged to {args.target_age:g} -> {os.path.join(os.path.normpath(args.out), '')} "

@@ -8,7 +8,7 @@ RUNS_ROOT = "checkpoints"  # where `train` puts runs, and `generate` looks for t
 
 
 class ProgressBar:
-    """A progress bar with the time left (facegan.progress), made on first use so that it knows the total; a new
+    """A progress bar with the time left (facegan.io.progress), made on first use so that it knows the total; a new
     one when a new phase of work starts counting from the beginning again."""
 
     def __init__(self, title, unit="step"):
@@ -16,7 +16,7 @@ class ProgressBar:
 
     def __call__(self, done, total):
         if self.bar is None or done < self.done:
-            from facegan import progress
+            from facegan.io import progress
 
             print(self.title)
             self.bar = progress.bar(total, self.unit)
@@ -29,7 +29,7 @@ def load_generator(checkpoint, conditional=None, newest_run_first=False):
     """(generator, its path) from --checkpoint, else the shipped model (or, with `newest_run_first`, the newest
     run under checkpoints/), through the checked loader (weights.load_model_h5): a generator, age-conditional or
     plain as `conditional` asks (None: either); says which weights it loaded."""
-    from facegan import checkpoints, weights
+    from facegan.io import checkpoints, weights
 
     path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional, newest_run_first)
     generator = weights.load_model_h5(path, "generator", conditional)
@@ -42,8 +42,8 @@ def load_generator(checkpoint, conditional=None, newest_run_first=False):
 def load_discriminator(generator, generator_path):
     """The discriminator saved beside a generator (projection's perceptual loss needs it), checked to match it:
     age-conditional or not as G is, and of G's image size."""
-    from facegan import checkpoints, weights
-    from facegan.models import is_conditional
+    from facegan.gan.models import is_conditional
+    from facegan.io import checkpoints, weights
 
     return weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator",
                                  is_conditional(generator), generator.output_shape[1])
@@ -51,7 +51,8 @@ def load_discriminator(generator, generator_path):
 
 def load_latent_encoder(generator_path, required=False):
     """The latent encoder of a generator (or None, unless `required`); says whether projection starts from it."""
-    from facegan import checkpoints, encoder
+    from facegan.io import checkpoints
+    from facegan.latent import encoder
 
     latent_encoder = encoder.load_latent_encoder(generator_path, required)
     print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}" if latent_encoder
@@ -70,7 +71,7 @@ def load_face_math_models(checkpoint):
 def aging_folder(checkpoint, newest_run_first=False):
     """The folder of an age-conditional model: --checkpoint, else (with `newest_run_first`) the newest conditional
     run, else the shipped checkpoints/aging-utkface-64."""
-    from facegan import checkpoints
+    from facegan.io import checkpoints
 
     folder = checkpoint or (checkpoints.newest_run(RUNS_ROOT, conditional=True) if newest_run_first else None)
     folder = folder or checkpoints.SHIPPED_AGING_DIR
@@ -81,18 +82,20 @@ def aging_folder(checkpoint, newest_run_first=False):
 
 def conditional_generator_path(folder):
     """The generator of an aging folder, as every aging command finds it."""
-    from facegan import checkpoints
+    from facegan.io import checkpoints
 
     return checkpoints.find_generator(folder, RUNS_ROOT, conditional=True, newest_run_first=False)
 
 
 def load_conditional_models(folder):
     """G(z, age), D(x, age), the latent encoder, the gender reader and the strength table (each None without
-    one) of an aging folder (facegan.aging.load_models); says which weights it loaded."""
-    from facegan import aging, checkpoints, encoder, gender, strengths
+    one) of an aging folder (facegan.aging.algorithm.load_models); says which weights it loaded."""
+    from facegan.aging import algorithm, gender, strengths
+    from facegan.io import checkpoints
+    from facegan.latent import encoder
 
     generator_path = conditional_generator_path(folder)
-    models = aging.load_models(generator_path)
+    models = algorithm.load_models(generator_path)
     print(f"weights: {checkpoints.describe(generator_path)}")
     print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}")
     print(f"gender reader: {checkpoints.describe(gender.reader_path(generator_path))}" if models[3]
@@ -122,38 +125,38 @@ def add_projection_arguments(parser, checkpoint_help=None, encoder_required=Fals
     """The flags of every command that projects faces into z (project, math, interpolate, complete, age); with
     `encoder_required` (age), the help leaves out the defaults of a start without an encoder; `refine` (project,
     complete: the commands that show the reconstruction itself) adds --refine-steps."""
-    from facegan import latent
-    from facegan.encoder import ENCODER_FILE
+    from facegan.latent import projection
+    from facegan.latent.encoder import ENCODER_FILE
 
     parser.add_argument("--checkpoint", metavar="PATH",
                         help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 (and "
                                                 f"{ENCODER_FILE}, if trained) beside it (default: the shipped "
                                                 "checkpoints/dcgan-utkface-64)")
-    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {latent.STEPS}"
+    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {projection.STEPS}"
     group = parser.add_argument_group("projection (finding each face's z)")
     group.add_argument("--steps", type=int, metavar="N",
-                       help=f"optimisation steps per face (default: {latent.STEPS_FROM_ENCODER} from the latent "
+                       help=f"optimisation steps per face (default: {projection.STEPS_FROM_ENCODER} from the latent "
                             f"encoder's guess{without})")
-    without = "" if encoder_required else f" with an encoder, else {latent.RESTARTS}"
+    without = "" if encoder_required else f" with an encoder, else {projection.RESTARTS}"
     group.add_argument("--restarts", type=int, metavar="N",
                        help="starting points per face, the first the encoder's guess if there is one, the others "
-                            f"random; the best is kept (default: {latent.RESTARTS_FROM_ENCODER}{without})")
-    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=latent.PERCEPTUAL_WEIGHT,
+                            f"random; the best is kept (default: {projection.RESTARTS_FROM_ENCODER}{without})")
+    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=projection.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
-    group.add_argument("--z-lr", type=float, dest="learning_rate", default=latent.LEARNING_RATE, metavar="LR",
+    group.add_argument("--z-lr", type=float, dest="learning_rate", default=projection.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
                        help="seed of the random starting points (default %(default)s)")
     if refine:
-        group.add_argument("--refine-steps", type=int, default=latent.REFINE_STEPS, metavar="N",
+        group.add_argument("--refine-steps", type=int, default=projection.REFINE_STEPS, metavar="N",
                            help="then refine the generator's first 4x4 feature map for N steps, so that the "
                                 "reconstruction keeps the person; the z is kept as found (0: z alone; default "
                                 "%(default)s)")
 
 
 def projection_settings(args):
-    """The keyword arguments of `latent.project` that the projection flags set, checked; steps and restarts
+    """The keyword arguments of `projection.project` that the projection flags set, checked; steps and restarts
     left unset take latent's defaults for a start with or without an encoder."""
     for flag, value in (("--steps", args.steps), ("--restarts", args.restarts)):
         if value is not None and value < 1:
@@ -169,7 +172,7 @@ def projection_settings(args):
 
 def read_inputs(paths, generator):
     """The faces named on the command line at the generator's size; unusable files are listed, not fatal."""
-    from facegan import data
+    from facegan.io import data
 
     faces = data.read_inputs(paths, generator.output_shape[1])
     faces.warn_about_skipped()
@@ -181,7 +184,7 @@ def codes_of_images(paths, generator, discriminator, encoder, args):
     returns {path: z}, z None for unusable files."""
     import numpy as np
 
-    from facegan.latent import project
+    from facegan.latent.projection import project
 
     if not paths:
         return {}

@@ -23,17 +23,18 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import completion, pictures
     from facegan.commands.common import load_face_math_models, output_names, projection_settings, read_inputs
+    from facegan.io import pictures
+    from facegan.latent import inpainting
 
     generator, discriminator, encoder = load_face_math_models(args.checkpoint)
-    known = completion.make_mask(args.mask, generator.output_shape[1], args.seed)
+    known = inpainting.make_mask(args.mask, generator.output_shape[1], args.seed)
     faces = read_inputs(args.inputs, generator)
     originals = faces.batch(np.arange(len(faces)))
     masks = np.repeat(known[None], len(faces), axis=0)
-    completed, _projection = completion.complete(generator, discriminator, originals, masks, args.weighting,
-                                                encoder=encoder, **projection_settings(args))
-    hole_errors = completion.hole_errors(completed, originals, masks)
+    completed, _projection = inpainting.complete(generator, discriminator, originals, masks, args.weighting,
+                                                 encoder=encoder, **projection_settings(args))
+    hole_errors = inpainting.hole_errors(completed, originals, masks)
     names = output_names(faces.files)
     for name, hole_error in zip(names, hole_errors):
         print(f"{name}: mean pixel error in the hole {hole_error:.1f} of 255")

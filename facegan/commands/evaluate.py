@@ -21,8 +21,8 @@ def run(args):
     import numpy as np
 
     from facegan.commands.common import ProgressBar, load_generator
+    from facegan.gan.models import is_conditional
     from facegan.metrics import fid, judges
-    from facegan.models import is_conditional
 
     if args.n < 2:
         raise FaceganError(f"--n must be at least 2, not {args.n}")

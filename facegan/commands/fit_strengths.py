@@ -1,4 +1,4 @@
-"""`facegan fit-strengths`: fit the table of aging strengths, one for each pair of age groups (facegan.strengths),
+"""`facegan fit-strengths`: fit the table of aging strengths, one for each pair of age groups (facegan.aging.strengths),
 that `facegan age` uses by default so that every source group ages alike, with an age reader fit on faces whose
 labels.csv or UTKFace file names give their age."""
 from facegan import FaceganError
@@ -17,12 +17,12 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import aging, strengths
+    from facegan.aging import algorithm, strengths
     from facegan.commands.common import (ProgressBar, aging_folder, conditional_generator_path,
                                          load_conditional_models, read_inputs)
-    from facegan.data import find_images, read_ages
-    from facegan.pixels import to_unit
-    from facegan.prior import AGE_GROUPS
+    from facegan.gan.prior import AGE_GROUPS
+    from facegan.io.data import find_images, read_ages
+    from facegan.io.pixels import to_unit
 
     if args.n < FEWEST:
         raise FaceganError(f"--n must be at least {FEWEST}, not {args.n}")
@@ -41,15 +41,15 @@ def run(args):
     reader = strengths.fit_age_reader(encoder, to_unit(faces.images), [known[path] for path in faces.files])
 
     def aged_at(own, codes, source_ages, target_age, strength):
-        return aging.at_age(generator, own, codes, source_ages, target_age, strength,
-                            samples=strengths.CHANGE_SAMPLES, gender=gender)
+        return algorithm.at_age(generator, own, codes, source_ages, target_age, strength,
+                                samples=strengths.CHANGE_SAMPLES, gender=gender)
 
-    table = strengths.fit_table(generator, reader, aging.DETAILED_STRENGTH, aged_at, seed=args.seed,
+    table = strengths.fit_table(generator, reader, algorithm.DETAILED_STRENGTH, aged_at, seed=args.seed,
                                 progress=ProgressBar("ageing G's faces of each group to each other group", "pair"))
     path = strengths.table_path(conditional_generator_path(folder))
     strengths.save_table(table, generator, path)
     names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
-    print(f"multiples of the calibrated strength ({aging.DETAILED_STRENGTH:g}), from (rows) to (columns):")
+    print(f"multiples of the calibrated strength ({algorithm.DETAILED_STRENGTH:g}), from (rows) to (columns):")
     print(" " * 7 + " ".join(f"{name:>7}" for name in names))
     for name, row in zip(names, table):
         print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))

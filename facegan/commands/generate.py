@@ -26,9 +26,10 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import checkpoints, pictures, prior
     from facegan.commands.common import load_generator
-    from facegan.models import is_conditional
+    from facegan.gan import prior
+    from facegan.gan.models import is_conditional
+    from facegan.io import checkpoints, pictures
 
     if args.n < 1:
         raise FaceganError(f"--n must be at least 1, not {args.n}")

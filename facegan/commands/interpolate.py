@@ -25,9 +25,10 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import facemath, pictures
     from facegan.commands.common import codes_of_images, load_face_math_models
-    from facegan.prior import noise_dim
+    from facegan.gan.prior import noise_dim
+    from facegan.io import pictures
+    from facegan.latent import facemath
 
     if len(args.ends) < 2:
         raise FaceganError("interpolate needs at least two faces")

@@ -17,10 +17,11 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan import pictures
     from facegan.commands.common import load_face_math_models, output_names, projection_settings, read_inputs
-    from facegan.files import replaced_atomically
-    from facegan.latent import draw, project
+    from facegan.gan.prior import draw
+    from facegan.io import pictures
+    from facegan.io.files import replaced_atomically
+    from facegan.latent.projection import project
 
     generator, discriminator, encoder = load_face_math_models(args.checkpoint)
     faces = read_inputs(args.inputs, generator)

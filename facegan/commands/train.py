@@ -13,8 +13,8 @@ def add_arguments(parser):
     """Every flag defaults to None, so that --resume can tell what was given from what was not; the defaults
     themselves are training.DEFAULTS, shown in the help from there."""
     from facegan.commands.common import RUNS_ROOT
-    from facegan.distribute import STRATEGIES
-    from facegan.training import DEFAULTS
+    from facegan.gan.distribute import STRATEGIES
+    from facegan.gan.training import DEFAULTS
 
     def option(group, flag, help_text, shown=None, **settings):
         key = settings.get("dest", flag[2:].replace("-", "_"))
@@ -93,8 +93,9 @@ def add_arguments(parser):
 
 
 def run(args):
-    from facegan import checkpoints, training
     from facegan.commands.common import RUNS_ROOT
+    from facegan.gan import training
+    from facegan.io import checkpoints
 
     chosen = {key: value for key, value in vars(args).items()
               if key in training.DEFAULTS and value is not None}

@@ -6,7 +6,7 @@ HELP = "train the latent encoder of a run (z from a face in one pass), for face 
 
 
 def add_arguments(parser):
-    from facegan import encoder
+    from facegan.latent import encoder
 
     parser.add_argument("--checkpoint", help="a run folder, plain or age-conditional, or a folder with "
                                              "generator.h5; the encoder is saved into it, trained against the "
@@ -25,9 +25,11 @@ def add_arguments(parser):
 def run(args):
     import os
 
-    from facegan import checkpoints, encoder, gender
+    from facegan.aging import gender
     from facegan.commands.common import ProgressBar, aging_folder, load_generator
-    from facegan.files import replaced_atomically
+    from facegan.io import checkpoints
+    from facegan.io.files import replaced_atomically
+    from facegan.latent import encoder
 
     for flag, value in (("--encoder-steps", args.encoder_steps), ("--filters", args.filters)):
         if value < 1:

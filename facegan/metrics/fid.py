@@ -14,9 +14,9 @@ import warnings
 import numpy as np
 
 from facegan import FaceganError
-from facegan.data import cache_key, default_cache_dir, find_images, load_faces
-from facegan.files import replaced_atomically
-from facegan.prior import age_conditions, noise_dim, random_ages, sample_noise
+from facegan.gan.prior import age_conditions, noise_dim, random_ages, sample_noise
+from facegan.io.data import cache_key, default_cache_dir, find_images, load_faces
+from facegan.io.files import replaced_atomically
 
 BATCH = 50
 KID_SUBSETS = 100
@@ -99,7 +99,7 @@ def real_features(folder, image_size, count, progress=None, exclude=None):
 
 def generated_features(generator, count, seed=0, progress=None):
     """Features of `count` faces from uniform noise (and, for a conditional generator, ages drawn at random)."""
-    from facegan.models import is_conditional
+    from facegan.gan.models import is_conditional
 
     rng = np.random.default_rng(seed)
     noise = sample_noise(rng, count, noise_dim(generator))

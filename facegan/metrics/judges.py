@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from facegan import FaceganError
-from facegan.pixels import to_uint8
+from facegan.io.pixels import to_uint8
 
 SAME_PERSON_THRESHOLD = 0.6  # dlib's: embeddings of one person lie closer than this
 JUDGE_SIZE = 200
@@ -66,8 +66,8 @@ def identity_distances(faces, others):
 
 def conditional_ages(generator, target_ages, count=100, seed=0):
     """{target age: estimated ages of `count` faces drawn at that age}: does `--age 60` look 60?"""
-    from facegan.latent import draw
-    from facegan.prior import age_conditions, noise_dim, sample_noise
+    from facegan.gan.prior import draw
+    from facegan.gan.prior import age_conditions, noise_dim, sample_noise
 
     noise = sample_noise(np.random.default_rng(seed), count, noise_dim(generator))
     return {target: estimate_ages(draw(generator, noise, age_conditions(np.full(count, target))))

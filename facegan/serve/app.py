@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 
 from facegan import FaceganError
-from facegan.pixels import to_uint8
+from facegan.io.pixels import to_uint8
 from facegan.serve.engine import AGES, MAX_BYTES
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")

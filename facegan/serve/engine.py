@@ -1,9 +1,9 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
-Aging goes through the same library calls as `facegan age` (aging.read_photos with MTCNN, aging.reproduce,
-aging.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. The photo is projected once;
-every age is then a few passes of the generator from the same z, so the row of five ages costs little more than
-one does.
+Aging goes through the same library calls as `facegan age` (photos.read_photos with MTCNN, algorithm.reproduce,
+algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. The photo is projected
+once; every age is then a few passes of the generator from the same z, so the row of five ages costs little more
+than one does.
 """
 import dataclasses
 import io
@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from facegan import FaceganError
-from facegan.pixels import to_unit
-from facegan.prior import noise_dim, sample_noise
+from facegan.gan.prior import noise_dim, sample_noise
+from facegan.io.pixels import to_unit
 
 AGES = (10, 30, 45, 60, 75)  # the row of the page
 MAX_BYTES = 10 * 1024 * 1024
@@ -30,7 +30,7 @@ class AgedPhoto:
     """One photo, projected: enough to show its face at any age without projecting again."""
     name: str                   # the uploaded file's name
     picture: np.ndarray         # the photo decoded whole, (h, w, 3) uint8: the download is made on it
-    placement: object           # where the face sits in it (facegan.placement.Placement)
+    placement: object           # where the face sits in it (facegan.aging.placement.Placement)
     face: np.ndarray            # the face crop, (size, size, 3) in [-1, 1]
     code: np.ndarray            # z
     source_age: float
@@ -76,15 +76,17 @@ class Engine:
     """Every model the page uses, loaded once. Not thread-safe: the app runs all calls on one worker thread."""
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
-        from facegan import aging, checkpoints, weights
+        from facegan.aging import algorithm
+        from facegan.aging.photos import face_detector
+        from facegan.io import checkpoints, weights
 
         aging_path = checkpoints.find_generator(checkpoint or checkpoints.SHIPPED_AGING_DIR)
-        self.generator, self.discriminator, self.encoder, self.gender, self.table = aging.load_models(aging_path)
+        self.generator, self.discriminator, self.encoder, self.gender, self.table = algorithm.load_models(aging_path)
         self.size = self.generator.output_shape[1]
         self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
         self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
-        self.detector = _CountingDetector(aging.face_detector())
+        self.detector = _CountingDetector(face_detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
         log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
             "new faces")
@@ -92,7 +94,8 @@ class Engine:
     def age_photo(self, name, data, from_age=None, progress=None):
         """Finds the largest face of an uploaded photo and projects it: an AgedPhoto, or FaceganError saying
         what is wrong with the photo."""
-        from facegan import aging
+        from facegan.aging import algorithm
+        from facegan.aging.photos import read_photos
 
         check_upload(data)
         if from_age is not None and not 0 <= from_age <= 120:
@@ -104,8 +107,8 @@ class Engine:
             with open(path, "wb") as f:
                 f.write(data)
             self.detector.found = 0
-            photos = aging.read_photos([path], self.size, from_age=from_age, log=problems.append,
-                                       detector=self.detector)
+            photos = read_photos([path], self.size, from_age=from_age, log=problems.append,
+                                 detector=self.detector)
         if not photos.files:
             problem = problems[0].split(": skipped, ", 1)[-1] if problems else "unusable"
             if problem.startswith("no face"):
@@ -122,28 +125,27 @@ class Engine:
         if from_age is None and not re.match(r"\d+_", name):
             notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
         originals = to_unit(photos.faces)
-        projection = aging.reproduce(self.generator, self.discriminator, self.encoder, originals, photos.ages,
-                                     progress=progress, **self.projection)
+        projection = algorithm.reproduce(self.generator, self.discriminator, self.encoder, originals, photos.ages,
+                                         progress=progress, **self.projection)
         return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], projection.codes[0],
                          source_age, notes)
 
     def aged_at(self, photo, target_age):
         """The face of a projected photo at `target_age`, as `facegan age --to target_age` shows it (the photo
         plus what aging changed, at the calibrated default strength), (size, size, 3) in [-1, 1]."""
-        from facegan import aging
+        from facegan.aging import algorithm
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        return aging.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
-                            target_age, gender=self.gender, table=self.table)[0]
+        return algorithm.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
+                                target_age, gender=self.gender, table=self.table)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
         `facegan age --to target_age` writes NAME.png)."""
-        from facegan import aging
+        from facegan.aging.results import aged_photo
 
-        return Image.fromarray(aging.aged_photo(photo.picture, photo.placement, photo.face,
-                                                self.aged_at(photo, target_age)))
+        return Image.fromarray(aged_photo(photo.picture, photo.placement, photo.face, self.aged_at(photo, target_age)))
 
     def _codes(self, seed, indices):
         if not 0 <= seed < 2**32:
@@ -154,15 +156,15 @@ class Engine:
 
     def draw_faces(self, seed):
         """FACES_PER_DRAW new faces from the DCGAN, (n, size, size, 3) in [-1, 1]."""
-        from facegan.latent import draw
+        from facegan.gan.prior import draw
 
         return draw(self.faces_generator, self._codes(seed, range(FACES_PER_DRAW)))
 
     def morph(self, seed, first, last, frames):
         """`frames` faces from face `first` of a draw to face `last`, through z ("cube" interpolation, as
         `facegan interpolate --method cube`)."""
-        from facegan.facemath import interpolate
-        from facegan.latent import draw
+        from facegan.gan.prior import draw
+        from facegan.latent.facemath import interpolate
 
         for index in (first, last):
             if not 0 <= index < FACES_PER_DRAW:

