@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from tests.conftest import REPO
 
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import long_run  # noqa: E402
