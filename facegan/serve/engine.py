@@ -1,15 +1,14 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
-Aging goes through the same library calls as `facegan age` (photos.read_photos with MTCNN, algorithm.reproduce,
-algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. The photo is projected
-once; every age is then a few passes of the generator from the same z, so the row of five ages costs little more
-than one does.
+Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with MTCNN,
+algorithm.reproduce, algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. Photos
+waiting together are aged together, as `facegan age` ages a folder: one projection for the batch, then every age
+is a few passes of the generator from the same z's, so the row of five ages costs little more than one does.
 """
 import dataclasses
 import io
 import os
 import re
-import tempfile
 
 import numpy as np
 from PIL import Image
@@ -23,13 +22,23 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 FACES_PER_DRAW = 8
 MAX_FRAMES = 32
+NO_LABELS = os.devnull  # a folder with no labels.csv: an upload's age comes from its (UTKFace-style) name only
+
+
+@dataclasses.dataclass
+class Upload:
+    """A photo waiting to be aged, held once: decoded upright RGB at its own resolution, the picture both the face
+    is found in and the download is made on. Not the uploaded bytes, not a copy."""
+    name: str                   # the uploaded file's name, made safe
+    picture: np.ndarray         # (h, w, 3) uint8
+    from_age: float = None      # typed in on the page, else None
 
 
 @dataclasses.dataclass
 class AgedPhoto:
     """One photo, projected: enough to show its face at any age without projecting again."""
-    name: str                   # the uploaded file's name
-    picture: np.ndarray         # the photo decoded whole, (h, w, 3) uint8: the download is made on it
+    name: str
+    picture: np.ndarray         # the Upload's picture (the same array): the download is made on it
     placement: object           # where the face sits in it (facegan.aging.placement.Placement)
     face: np.ndarray            # the face crop, (size, size, 3) in [-1, 1]
     code: np.ndarray            # z
@@ -37,20 +46,59 @@ class AgedPhoto:
     notes: list                 # what the page should say beside the result (several faces, estimated age)
 
 
-def check_upload(data, limit_bytes=MAX_BYTES, limit_pixels=MAX_PIXELS):
-    """Raises FaceganError (one sentence for the page) unless `data` is an image within the limits."""
-    if not data:
+def _header_size(path):
+    """(width, height) from an image's header, read by Pillow's format plugins as Image.open reads it but without
+    its decompression-bomb refusal, which names no size; None for a file no plugin reads."""
+    with open(path, "rb") as f:
+        data = f.read()
+    Image.init()
+    for format_id in Image.ID:
+        factory, accept = Image.OPEN[format_id]
+        try:
+            accepted = accept is None or accept(data[:16])
+            if accepted and not isinstance(accepted, str):
+                with factory(io.BytesIO(data), "") as image:
+                    return image.size
+        except Exception:  # this plugin cannot read it; the next may
+            continue
+    return None
+
+
+def photo_size(path, limit_bytes=MAX_BYTES, limit_pixels=MAX_PIXELS):
+    """(width, height) of an uploaded file, from its header; FaceganError (one sentence for the page) unless it is
+    an image within the limits."""
+    size = os.path.getsize(path)
+    if not size:
         raise FaceganError("the file is empty")
-    if len(data) > limit_bytes:
-        raise FaceganError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {limit_bytes / 2**20:g} MB")
+    if size > limit_bytes:
+        raise FaceganError(f"the file is {size / 2**20:.1f} MB; the limit is {limit_bytes / 2**20:g} MB")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
+        with Image.open(path) as image:
+            dimensions = image.size
+    except Image.DecompressionBombError:  # far over Pillow's own limit, which says by how many pixels only
+        dimensions = _header_size(path)
     except Exception:  # Pillow raises many kinds for a file that is not an image
-        raise FaceganError("that file is not an image (use a JPEG, PNG, WebP or BMP photo)") from None
+        dimensions = None
+    if dimensions is None:
+        raise FaceganError("that file is not an image (use a JPEG, PNG, WebP or BMP photo)")
+    width, height = dimensions
     if width * height > limit_pixels:
-        raise FaceganError(f"the image is {width}x{height} ({width * height / 1e6:.0f} megapixels); the limit is "
-                           f"{limit_pixels / 1e6:g} megapixels")
+        raise FaceganError(f"{width}x{height} is over the {limit_pixels / 1e6:g}-megapixel limit")
+    return width, height
+
+
+def read_upload(path, name, from_age=None):
+    """The Upload of a file that passed `photo_size`, decoded as `facegan age` decodes a photo."""
+    from facegan.aging.photos import FULL
+    from facegan.io.data import read_picture
+
+    if from_age is not None and not 0 <= from_age <= 120:
+        raise FaceganError(f"the age in the photo must be between 0 and 120, not {from_age:g}")
+    try:
+        picture = read_picture(path, FULL)
+    except ValueError as problem:
+        raise FaceganError(f"this photo cannot be used: {problem}") from None
+    return Upload(_safe_name(name), np.asarray(picture), from_age)
 
 
 class _CountingDetector:
@@ -73,7 +121,7 @@ def _safe_name(name):
 
 
 class Engine:
-    """Every model the page uses, loaded once. Not thread-safe: the app runs all calls on one worker thread."""
+    """Every model the page uses, loaded once. Not thread-safe: the app makes all calls from one thread."""
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
         from facegan.aging import algorithm
@@ -91,61 +139,81 @@ class Engine:
         log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
             "new faces")
 
-    def age_photo(self, name, data, from_age=None, progress=None):
-        """Finds the largest face of an uploaded photo and projects it: an AgedPhoto, or FaceganError saying
-        what is wrong with the photo."""
+    def _find_face(self, upload):
+        """(face crop uint8, placement, source age or None, notes) of an Upload, or FaceganError."""
+        from facegan.aging.photos import find_face
+        from facegan.io.data import read_ages
+
+        self.detector.found = 0
+        try:
+            face, placement = find_face(Image.fromarray(upload.picture), self.size, self.detector)
+        except ValueError:
+            raise FaceganError("no face found in this photo: try one where the face is larger, lit and turned to "
+                               "the camera") from None
+        notes = [f"{self.detector.found} faces found: aged the largest"] if self.detector.found > 1 else []
+        source_age = upload.from_age
+        if source_age is None:
+            (source_age,), _problems = read_ages(NO_LABELS, [upload.name])
+        return face, placement, source_age, notes
+
+    def age_photos(self, uploads, progress=None):
+        """Finds the largest face of each Upload and projects them together: for each, an AgedPhoto, or the
+        FaceganError that says what is wrong with that photo (the others go on)."""
         from facegan.aging import algorithm
-        from facegan.aging.photos import read_photos
+        from facegan.metrics import judges
 
-        check_upload(data)
-        if from_age is not None and not 0 <= from_age <= 120:
-            raise FaceganError(f"the age in the photo must be between 0 and 120, not {from_age:g}")
-        name = _safe_name(name)
-        problems = []
-        with tempfile.TemporaryDirectory(prefix="facegan-serve-") as folder:
-            path = os.path.join(folder, name)
-            with open(path, "wb") as f:
-                f.write(data)
-            self.detector.found = 0
-            photos = read_photos([path], self.size, from_age=from_age, log=problems.append,
-                                 detector=self.detector)
-        if not photos.files:
-            problem = problems[0].split(": skipped, ", 1)[-1] if problems else "unusable"
-            if problem.startswith("no face"):
-                raise FaceganError("no face found in this photo: try one where the face is larger, lit and "
-                                   "turned to the camera")
-            if problem.startswith("no source age"):
-                raise FaceganError("the age in the photo could not be estimated (the aging extra is not "
-                                   "installed): type it in the box 'age in the photo'")
-            raise FaceganError(f"this photo cannot be used: {problem}")
-        notes = []
-        if self.detector.found > 1:
-            notes.append(f"{self.detector.found} faces found: aged the largest")
-        source_age = float(photos.ages[0])
-        if from_age is None and not re.match(r"\d+_", name):
-            notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
-        originals = to_unit(photos.faces)
-        projection = algorithm.reproduce(self.generator, self.discriminator, self.encoder, originals, photos.ages,
+        answers, found = [None] * len(uploads), {}
+        for index, upload in enumerate(uploads):
+            try:
+                found[index] = self._find_face(upload)
+            except FaceganError as problem:
+                answers[index] = problem
+        unknown = [index for index, (_face, _where, age, _notes) in found.items() if age is None]
+        if unknown:
+            try:
+                estimates = judges.estimate_ages(to_unit(np.stack([found[index][0] for index in unknown])))
+            except FaceganError:  # the aging extra is not installed
+                estimates = [None] * len(unknown)
+            for index, estimate in zip(unknown, estimates):
+                face, placement, _age, notes = found.pop(index)
+                if estimate is None:
+                    answers[index] = FaceganError("the age in the photo could not be estimated (the aging extra "
+                                                  "is not installed): type it in the box 'age in the photo'")
+                else:
+                    notes.append(f"age in the photo estimated at {estimate:.0f} (type it in if that is wrong)")
+                    found[index] = face, placement, float(estimate), notes
+        if not found:
+            return answers
+        indices = sorted(found)
+        faces = to_unit(np.stack([found[index][0] for index in indices]))
+        ages = np.array([found[index][2] for index in indices], np.float64)
+        projection = algorithm.reproduce(self.generator, self.discriminator, self.encoder, faces, ages,
                                          progress=progress, **self.projection)
-        return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], projection.codes[0],
-                         source_age, notes)
+        for row, index in enumerate(indices):
+            _face, placement, source_age, notes = found[index]
+            answers[index] = AgedPhoto(uploads[index].name, uploads[index].picture, placement, faces[row],
+                                       projection.codes[row], float(source_age), notes)
+        return answers
 
-    def aged_at(self, photo, target_age):
-        """The face of a projected photo at `target_age`, as `facegan age --to target_age` shows it (the photo
-        plus what aging changed, at the calibrated default strength), (size, size, 3) in [-1, 1]."""
+    def faces_at(self, photos, target_age):
+        """The faces of projected photos at `target_age`, as `facegan age --to target_age` shows them (each photo
+        plus what aging changed, at the calibrated default strength), (n, size, size, 3) in [-1, 1]."""
         from facegan.aging import algorithm
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        return algorithm.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
-                                target_age, gender=self.gender, table=self.table)[0]
+        return algorithm.at_age(self.generator, np.stack([photo.face for photo in photos]),
+                                np.stack([photo.code for photo in photos]),
+                                np.array([photo.source_age for photo in photos]), target_age, gender=self.gender,
+                                table=self.table)
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
         `facegan age --to target_age` writes NAME.png)."""
         from facegan.aging.results import aged_photo
 
-        return Image.fromarray(aged_photo(photo.picture, photo.placement, photo.face, self.aged_at(photo, target_age)))
+        return Image.fromarray(aged_photo(photo.picture, photo.placement, photo.face,
+                                          self.faces_at([photo], target_age)[0]))
 
     def _codes(self, seed, indices):
         if not 0 <= seed < 2**32:

@@ -7,6 +7,7 @@ checkout as it was."""
 import io
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ AGED = 90_000  # ms: the longest a test waits for a photo to be aged
 FACE = os.path.join(REPO, "data", "25_1_0_20170103180911281.jpg.chip.jpg")
 OTHER_FACE = os.path.join(REPO, "data", "30_0_0_20170119180139147.jpg.chip.jpg")
 DOCS_SCREENSHOT = os.path.join(REPO, "docs", "serve.png")
+PER_CLIENT = 2  # --queue-per-client: the browser's third photo in line is answered busy
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,8 @@ def server(tmp_path_factory):
                    "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "facegan.cli", "serve", "--port", "0", "--steps",
-                                    str(STEPS), "--checkpoint", AGING], cwd=REPO, env=environment, text=True,
-                                   stdout=subprocess.PIPE, stderr=log)
+                                    str(STEPS), "--checkpoint", AGING, "--queue-per-client", str(PER_CLIENT)],
+                                   cwd=REPO, env=environment, text=True, stdout=subprocess.PIPE, stderr=log)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     try:
@@ -135,7 +137,7 @@ def test_bad_uploads_are_messages_and_the_server_goes_on(page, tmp_path):
     buffer = io.BytesIO()
     Image.new("RGB", (7000, 6000), (40, 90, 200)).save(buffer, "PNG")  # 42 megapixels in a small file
     (tmp_path / "huge.png").write_bytes(buffer.getvalue())
-    checks["huge.png"] = (None, "the limit is 40 megapixels")
+    checks["huge.png"] = (None, "7000x6000 is over the 40-megapixel limit")
     gradient = np.linspace(0, 255, 300, dtype=np.uint8)
     Image.fromarray(np.stack([np.tile(gradient, (300, 1))] * 3, -1)).save(tmp_path / "wall.png")
     checks["wall.png"] = (None, "no face found")
@@ -172,6 +174,26 @@ def test_two_uploads_at_once_queue_and_the_largest_of_two_faces_is_aged(browser,
     assert first.eval_on_selector("#original", "i => i.src") != second.eval_on_selector("#original", "i => i.src")
     for each in pages:
         each.context.close()
+
+
+def test_a_busy_server_says_how_long_to_wait_and_the_page_keeps_the_photo(page):
+    first = page.request.post(page.url + "api/age", multipart={"photo": {
+        "name": os.path.basename(OTHER_FACE), "mimeType": "image/jpeg", "buffer": open(OTHER_FACE, "rb").read()}})
+    page.set_input_files("#photo", OTHER_FACE)  # the second of this visitor's photos in line
+    expect(page.locator("#status-text")).to_contain_text("ahead")
+    page.set_input_files("#photo", FACE)  # the third: one too many
+    expect(page.locator("#message")).to_contain_text("busy: 2 ahead", timeout=30_000)
+    expect(page.locator("#message")).to_contain_text(re.compile(r"try again in about \d+ s"))
+    expect(page.locator("#retry")).to_be_visible()
+    state = page.url + f"api/jobs/{first.json()['job']}"
+    for _ in range(AGED // 500):  # until the first of the two in line is aged
+        if page.request.get(state).json()["state"] == "done":
+            break
+        page.wait_for_timeout(500)
+    page.click("#retry")  # the same photo, not picked again
+    wait_for_row(page)
+    expect(page.locator("#source-age")).to_have_text("25")  # FACE's age, from its name
+    expect(page.locator("#retry")).to_be_hidden()
 
 
 def test_new_faces_and_a_morph(page):

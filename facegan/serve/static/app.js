@@ -30,16 +30,24 @@ async function answer(response) {
   let body = null;
   try { body = await response.json(); } catch (e) { /* not JSON: a proxy's page, a dropped connection */ }
   if (!response.ok || body === null) {
-    throw new Error(body && body.error ? body.error : `the server answered ${response.status}`);
+    const problem = new Error(body && body.error ? body.error : `the server answered ${response.status}`);
+    problem.busy = response.status === 503 || response.status === 429;  // "busy: N ahead, try again in about T s"
+    throw problem;
   }
   return body;
 }
 
 // aging a photo
 const REFUSED = 80 * 2 ** 20;  // the server refuses an upload this large unread: say it here instead
+let kept = null;  // the photo the server was too busy for, kept so that "try again" sends it without a new pick
+let picks = 0;  // each upload's number: what the server answers to an earlier pick is not shown
 
 async function upload(file, name) {
+  const pick = ++picks;
   say("");
+  job = null;  // a new pick leaves the photo before it: its page stops following it
+  kept = null;
+  $("retry").hidden = true;
   $("results").hidden = true;
   if (file.size > REFUSED) {
     say(`the file is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is 10 MB`);
@@ -51,13 +59,20 @@ async function upload(file, name) {
   form.append("from_age", $("from-age").value);
   try {
     const started = await answer(await fetch("/api/age", { method: "POST", body: form }));
+    if (pick !== picks) return;
     job = started.job;
     await follow(job);
   } catch (problem) {
+    if (pick !== picks) return;
     progressShown(null);
     say(problem.message === "Failed to fetch" ? "the server cannot be reached" : problem.message);
+    if (problem.busy) {
+      kept = { file, name };
+      $("retry").hidden = false;
+    }
   }
 }
+$("retry").addEventListener("click", () => { if (kept) upload(kept.file, kept.name); });
 
 async function follow(id) {
   for (;;) {
