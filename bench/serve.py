@@ -1,37 +1,91 @@
-"""Timing of `facegan serve` against `facegan age`, the issue's bar for the page:
+"""Time to a result from `facegan serve` under load, the issue's bar for the page:
 
-    python bench/serve.py [--rounds 2] [--steps N] [PHOTO ...]
+    python bench/serve.py [--steps N] [--bursts 1 12 60] [--clients 12] [--flood 300] [PHOTO ...]
 
-Starts `facegan serve` (its default settings, or --steps) and prints its start-up time (launch to the address on
-the terminal, models loaded); then, per round and photo, the seconds from choosing the file in Chromium (Debian's,
-through Playwright) to the row of five ages shown, and the wall time of `facegan age PHOTO --to 60` with the same
-settings, as a user runs it (start-up included). Needs the serve extra and playwright.
+Starts `facegan serve` (its default settings, or --steps) and prints its start-up time; then, for each burst size N,
+sends N uploads at once (from up to --clients loopback addresses, 127.0.0.2 and up, as that many visitors), each
+of a bundled UTKFace face (200x200, the age in its name) unless photos are given, follows every job as the page
+does, and prints the p50 and p95 seconds from the burst to each result, the last one, and how the uploads ended
+(aged, busy, error). With --flood N, then N uploads of a 7.5 MB photo (a bundled face on a 4032x3024 phone-sized
+picture of noise) from 4 clients, 8 at a time each, and a bundled face aged after it. Last, the server's peak
+memory (VmHWM) over its memory after start-up.
 """
 import argparse
+import concurrent.futures
+import io
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
+import numpy as np
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PHOTO = os.path.join(REPO, "data", "25_1_0_20170103180911281.jpg.chip.jpg")
+sys.path.insert(0, REPO)
+
+from facegan.serve.client import age  # noqa: E402
+
+
+def memory_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def burst(address, photos, count, clients):
+    """Outcomes and seconds from the start of the burst to each upload's end."""
+    began = time.monotonic()
+
+    def one(index):
+        path = photos[index % len(photos)]
+        with open(path, "rb") as f:
+            outcome = age(address, os.path.basename(path), f.read(), client=2 + index % clients)
+        return outcome[0], time.monotonic() - began
+
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def large_photo(face):
+    """About 7.5 MB of JPEG: `face` enlarged on 4032x3024 of noise (37 MB decoded)."""
+    from PIL import Image
+
+    picture = np.random.default_rng(0).normal(128, 60, (3024, 4032, 3)).clip(0, 255).astype(np.uint8)
+    picture = Image.fromarray(picture)
+    picture.paste(Image.open(face).resize((1200, 1200)), (1400, 900))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=87)
+    return buffer.getvalue()
+
+
+def flood(address, face, count):
+    data = large_photo(face)
+    began = time.monotonic()
+
+    def one(index):
+        return age(address, os.path.basename(face), data, client=100 + index % 4)[0]
+
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        outcomes = list(pool.map(one, range(count)))
+    ended = {state: outcomes.count(state) for state in sorted(set(outcomes))}
+    print(f"flood: {count} uploads of a {len(data) / 2**20:.1f} MB photo from 4 clients in "
+          f"{time.monotonic() - began:.0f} s; {ended}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("photos", nargs="*", default=[PHOTO])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("photos", nargs="*")
     parser.add_argument("--steps", type=int, help="projection steps (default: those of serve and age)")
+    parser.add_argument("--bursts", type=int, nargs="+", default=[1, 12, 60])
+    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--flood", type=int, default=0)
     args = parser.parse_args()
-    from playwright.sync_api import expect, sync_playwright
-
-    command = [sys.executable, "-m", "facegan.cli"]
+    data = os.path.join(REPO, "data")
+    photos = args.photos or [os.path.join(data, name) for name in sorted(os.listdir(data))
+                             if name.endswith(".jpg")][:60]
     environment = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    steps = ["--steps", str(args.steps)] if args.steps else []
     started = time.monotonic()
-    server = subprocess.Popen(command + ["serve", "--port", "0", *steps], cwd=REPO,
+    steps = ["--steps", str(args.steps)] if args.steps else []
+    server = subprocess.Popen([sys.executable, "-m", "facegan.cli", "serve", "--port", "0", *steps], cwd=REPO,
                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = ""
@@ -39,25 +93,23 @@ def main():
             line = server.stdout.readline()
             if not line:
                 sys.exit("facegan serve stopped before it was ready")
-        print(f"start-up: {time.monotonic() - started:.1f} s ({line.strip()})")
+        print(f"start-up: {time.monotonic() - started:.1f} s ({line.strip()})", flush=True)
         address = "http://" + line.split("http://", 1)[1].split()[0]
-        with sync_playwright() as playwright, tempfile.TemporaryDirectory() as out:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-            page = browser.new_page()
-            page.goto(address)
-            for round_number in range(1, args.rounds + 1):
-                for photo in args.photos:
-                    began = time.monotonic()
-                    page.set_input_files("#photo", photo)
-                    expect(page.locator("#aged img")).to_have_count(5, timeout=600_000)
-                    in_page = time.monotonic() - began
-                    page.evaluate("() => document.getElementById('aged').replaceChildren()")
-                    began = time.monotonic()
-                    subprocess.run(command + ["age", photo, "--to", "60", *steps, "--out", out],
-                                   cwd=REPO, env=environment, check=True, capture_output=True)
-                    print(f"round {round_number}, {os.path.basename(photo)}: in the page {in_page:.1f} s (five "
-                          f"ages), `facegan age --to 60` {time.monotonic() - began:.1f} s", flush=True)
-            browser.close()
+        baseline = memory_kb(server.pid, "VmRSS")
+        for count in args.bursts:
+            outcomes = burst(address, photos, count, min(count, args.clients))
+            seconds = np.array([elapsed for _state, elapsed in outcomes])
+            ended = {state: sum(other == state for other, _ in outcomes) for state, _ in outcomes}
+            print(f"{count:3d} at once from {min(count, args.clients)} clients: p50 {np.percentile(seconds, 50):.1f} "
+                  f"s, p95 {np.percentile(seconds, 95):.1f} s, last {seconds.max():.1f} s; {ended}", flush=True)
+        if args.flood:
+            flood(address, photos[0], args.flood)
+            began = time.monotonic()
+            state = age(address, os.path.basename(photos[1]), open(photos[1], "rb").read(), client=99)[0]
+            print(f"after the flood, a bundled face: {state} in {time.monotonic() - began:.1f} s", flush=True)
+        peak = memory_kb(server.pid, "VmHWM")
+        print(f"server memory: {baseline / 1024:.0f} MB after start-up, peak {peak / 1024:.0f} MB (+"
+              f"{(peak - baseline) / 1024:.0f} MB)", flush=True)
     finally:
         server.terminate()
         server.wait()
