@@ -44,6 +44,7 @@ class AgedPhoto:
     code: np.ndarray            # z
     source_age: float
     notes: list                 # what the page should say beside the result (several faces, estimated age)
+    faces: dict = dataclasses.field(default_factory=dict)  # its faces at the ages of the row, once drawn
 
 
 def _header_size(path):
@@ -197,15 +198,23 @@ class Engine:
 
     def faces_at(self, photos, target_age):
         """The faces of projected photos at `target_age`, as `facegan age --to target_age` shows them (each photo
-        plus what aging changed, at the calibrated default strength), (n, size, size, 3) in [-1, 1]."""
+        plus what aging changed, at the calibrated default strength), (n, size, size, 3) in [-1, 1]. Those at the
+        ages of the row are kept on each photo: the page's preview and download at 60 need no new pass of G."""
         from facegan.aging import algorithm
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        return algorithm.at_age(self.generator, np.stack([photo.face for photo in photos]),
-                                np.stack([photo.code for photo in photos]),
-                                np.array([photo.source_age for photo in photos]), target_age, gender=self.gender,
-                                table=self.table)
+        missing = [photo for photo in photos if target_age not in photo.faces]
+        if missing:
+            drawn = algorithm.at_age(self.generator, np.stack([photo.face for photo in missing]),
+                                     np.stack([photo.code for photo in missing]),
+                                     np.array([photo.source_age for photo in missing]), target_age,
+                                     gender=self.gender, table=self.table)
+            if target_age not in AGES:  # kept for the row's ages only: each of the slider's would not fit
+                return drawn
+            for photo, face in zip(missing, drawn):
+                photo.faces[target_age] = face
+        return np.stack([photo.faces[target_age] for photo in photos])
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
