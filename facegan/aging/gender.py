@@ -14,11 +14,8 @@ import keras
 import numpy as np
 
 from facegan import FaceganError
-from facegan.gan.prior import draw
-from facegan.gan.prior import AGE_GROUPS, age_group, noise_dim, random_age_conditions, sample_noise
-from facegan.latent.encoder import encoder_path
+from facegan.gan.prior import AGE_GROUPS, age_group, draw, noise_dim, random_age_conditions, sample_noise
 
-READER_FILE = "gender_reader.npz"  # beside latent_encoder.h5, whose features it reads
 L2 = 0.05             # on the weights of the standardised features; with it, 85% right on the bundled sample
 EPOCHS = 30
 DIRECTION_SAMPLES = 500  # G's faces whose logits give the direction in z
@@ -100,11 +97,6 @@ def kept_gender_offsets(generator, reader, codes, source_conditions, target_cond
         offsets += (goal - reader.logits(draw(generator, moved, target_conditions))) / reader.slope
         offsets = np.clip(offsets, -LARGEST_OFFSET, LARGEST_OFFSET)
     return offsets
-
-
-def reader_path(generator_path):
-    """Where the gender reader of a generator lives: beside its latent encoder."""
-    return os.path.join(os.path.dirname(encoder_path(generator_path)), READER_FILE)
 
 
 def save_reader(reader, path):

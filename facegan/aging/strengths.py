@@ -16,12 +16,10 @@ import keras
 import numpy as np
 
 from facegan import FaceganError
+from facegan.aging import algorithm
 from facegan.aging.gender import features_model
-from facegan.gan.prior import draw
-from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, noise_dim, sample_noise
-from facegan.latent.encoder import encoder_path
+from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw, noise_dim, sample_noise
 
-TABLE_FILE = "aging_strengths.npz"  # beside latent_encoder.h5 and gender_reader.npz
 REFERENCE_GROUP = age_group(25)     # the 20-29s: the calibrated strength is theirs
 RIDGE = 10.0                        # on the standardised features
 MULTIPLES = (0.6, 0.8, 1.0, 1.2, 1.4, 1.6)  # of the calibrated strength, tried for each pair; the table stays inside
@@ -65,15 +63,16 @@ def _crossing(multiples, readings, goal):
     return multiples[int(np.argmin(np.abs(np.asarray(readings) - goal)))]
 
 
-def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=None):
-    """The (groups, groups) table of multiples of the calibrated strength `base`. `aged_at(faces, codes,
-    source_ages, target_age, strength)` ages G's faces as `facegan age` does (facegan.aging.algorithm.at_age with
-    the run's gender reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no
-    photos are needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
+def fit_table(models, reader, faces=None, seed=0, progress=None):
+    """The (groups, groups) table of multiples of the calibrated strength (algorithm.DETAILED_STRENGTH), G's faces
+    aged as `facegan age` ages them with `models` (facegan.aging.models.AgingModels: G and the run's gender
+    reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no photos are
+    needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
     reference step to match), and on the diagonal (no step at all)."""
     groups = len(AGE_GROUPS)
     table = np.ones((groups, groups))
     faces = faces or FACES
+    generator, base = models.generator, algorithm.DETAILED_STRENGTH
     codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
     representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
@@ -81,8 +80,10 @@ def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=Non
     own = [draw(generator, codes, age_conditions(group_ages)) for group_ages in ages]  # G's faces of each group
 
     def readings(group, target, multiples):
-        return [float(np.mean(reader.ages(aged_at(own[group], codes, ages[group], representative[target],
-                                                  base * multiple)))) for multiple in multiples]
+        return [float(np.mean(reader.ages(algorithm.at_age(models, own[group], codes, ages[group],
+                                                           representative[target], base * multiple,
+                                                           samples=CHANGE_SAMPLES))))
+                for multiple in multiples]
 
     targets = [target for target in range(groups) if target != REFERENCE_GROUP]
     goals = {target: readings(REFERENCE_GROUP, target, [1.0])[0] for target in targets}
@@ -93,17 +94,6 @@ def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=Non
         if progress:
             progress(done, len(pairs))
     return table
-
-
-def multiples_of(table, source_ages, target_age):
-    """Each face's multiple of the calibrated strength, from its source group's row and the target's column."""
-    target = age_group(int(round(target_age)))
-    return np.array([table[age_group(int(round(age))), target] for age in np.ravel(source_ages)], np.float32)
-
-
-def table_path(generator_path):
-    """Where a generator's table lives: beside its latent encoder."""
-    return os.path.join(os.path.dirname(encoder_path(generator_path)), TABLE_FILE)
 
 
 def _probe(generator):

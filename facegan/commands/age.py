@@ -67,12 +67,12 @@ def run(args):
     from facegan.aging import algorithm
     from facegan.aging.photos import face_detector, read_photos
     from facegan.aging.results import save_aged
-    from facegan.commands.common import aging_folder, load_conditional_models, output_names, projection_settings
+    from facegan.commands.common import load_aging_models, output_names, projection_settings
+    from facegan.io import model_folder
     from facegan.io.pixels import to_unit
 
     _check_ages(args)
-    run_dir = aging_folder(args.checkpoint)
-    generator, discriminator, encoder, reader, table = load_conditional_models(run_dir)
+    models = load_aging_models(model_folder.find(args.checkpoint, conditional=True))
     files = _photo_files(args.inputs)
     detector = None if args.aligned else face_detector()
     settings = projection_settings(args)
@@ -81,14 +81,13 @@ def run(args):
     for number, start in enumerate(batches, 1):  # read a batch at a time: its whole photos are held till written
         if len(batches) > 1:
             print(f"batch {number}/{len(batches)}")
-        photos = read_photos(files[start:start + BATCH], generator.output_shape[1], args.aligned,
+        photos = read_photos(files[start:start + BATCH], models.generator.output_shape[1], args.aligned,
                              args.from_age, detector=detector)
         if not photos.files:
             continue
         usable += photos.files
-        reconstructions, aged, _codes = algorithm.age(generator, discriminator, encoder, to_unit(photos.faces),
-                                                      photos.ages, args.target_age, args.strength, args.regenerate,
-                                                      reader, table, **settings)
+        reconstructions, aged, _codes = algorithm.age(models, to_unit(photos.faces), photos.ages, args.target_age,
+                                                      args.strength, args.regenerate, **settings)
         names = output_names(usable)[-len(photos.files):]
         save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
     if not usable:

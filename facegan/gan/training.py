@@ -10,7 +10,7 @@ import numpy as np
 from facegan import REPO, FaceganError
 from facegan.gan import distribute
 from facegan.gan.augment import POLICIES
-from facegan.io import checkpoints, data, pictures, progress
+from facegan.io import checkpoints, data, model_folder, pictures, progress
 from facegan.metrics import fid
 from facegan.gan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
                                 build_discriminator, build_encoder, build_generator)
@@ -160,10 +160,10 @@ def train(config, run_dir, resume=False, log=print):
 
 def _train(config, run_dir, resume, log, replicas):
     if config["init_from"] is not None and not resume:
-        for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
+        for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
             if not os.path.isfile(os.path.join(config["init_from"], name)):
                 raise FaceganError(f"{config['init_from']}: no {name} here (--init-from needs a folder with "
-                                   f"{checkpoints.GENERATOR_FILE} and {checkpoints.DISCRIMINATOR_FILE})")
+                                   f"{model_folder.GENERATOR_FILE} and {model_folder.DISCRIMINATOR_FILE})")
     if config["eval_every"]:
         fid.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"], exclude=config["exclude"])
@@ -200,7 +200,7 @@ def _train(config, run_dir, resume, log, replicas):
     def save(epoch, step):
         checkpoints.write_rows(run_dir, HISTORY_FILE, history)
         checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state},
-                                    {checkpoints.EMA_GENERATOR_FILE: average.model} if average else {})
+                                    {model_folder.EMA_GENERATOR_FILE: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
         f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}"
@@ -259,9 +259,9 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
         else:
             generator = build_generator(size, filters)
             other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
-    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
+    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
     if source is not None:
-        checkpoints.start_from(generator, os.path.join(source, checkpoints.GENERATOR_FILE))
+        checkpoints.start_from(generator, os.path.join(source, model_folder.GENERATOR_FILE))
         checkpoints.start_from(other, os.path.join(source, f"{second}.h5"))
     state = checkpoints.read_state(run_dir) if resume else {"epoch": 0, "step": 0, "rng": None}
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
@@ -283,8 +283,8 @@ def _generator_average(config, run_dir, resume, generator):
     folder, else (when --ema is new to the run) a copy of G to start from."""
     if not config["ema"]:
         return None
-    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
-    saved = source and os.path.join(source, checkpoints.EMA_GENERATOR_FILE)
+    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
+    saved = source and os.path.join(source, model_folder.EMA_GENERATOR_FILE)
     return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
 
 

@@ -76,20 +76,20 @@ class Engine:
     """Every model the page uses, loaded once. Not thread-safe: the app runs all calls on one worker thread."""
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
-        from facegan.aging import algorithm
+        from facegan.aging.models import AgingModels
         from facegan.aging.photos import face_detector
-        from facegan.io import checkpoints, weights
+        from facegan.io import model_folder
 
-        aging_path = checkpoints.find_generator(checkpoint or checkpoints.SHIPPED_AGING_DIR)
-        self.generator, self.discriminator, self.encoder, self.gender, self.table = algorithm.load_models(aging_path)
-        self.size = self.generator.output_shape[1]
-        self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
-        self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
+        aging_folder = model_folder.find(checkpoint, conditional=True)
+        self.models = AgingModels.load(aging_folder)
+        self.size = self.models.generator.output_shape[1]
+        faces_folder = model_folder.find(faces_checkpoint, conditional=False)
+        self.faces_generator = faces_folder.load_generator(conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
         self.detector = _CountingDetector(face_detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
-        log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
-            "new faces")
+        log(f"weights: {model_folder.describe(aging_folder.generator)} for aging, "
+            f"{model_folder.describe(faces_folder.generator)} for new faces")
 
     def age_photo(self, name, data, from_age=None, progress=None):
         """Finds the largest face of an uploaded photo and projects it: an AgedPhoto, or FaceganError saying
@@ -125,7 +125,7 @@ class Engine:
         if from_age is None and not re.match(r"\d+_", name):
             notes.append(f"age in the photo estimated at {source_age:.0f} (type it in if that is wrong)")
         originals = to_unit(photos.faces)
-        projection = algorithm.reproduce(self.generator, self.discriminator, self.encoder, originals, photos.ages,
+        projection = algorithm.reproduce(self.models, originals, photos.ages,
                                          progress=progress, **self.projection)
         return AgedPhoto(name, photos.pictures[0], photos.placements[0], originals[0], projection.codes[0],
                          source_age, notes)
@@ -137,8 +137,8 @@ class Engine:
 
         if not 0 <= target_age <= 120:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        return algorithm.at_age(self.generator, photo.face[None], photo.code[None], np.array([photo.source_age]),
-                                target_age, gender=self.gender, table=self.table)[0]
+        return algorithm.at_age(self.models, photo.face[None], photo.code[None], np.array([photo.source_age]),
+                                target_age)[0]
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as

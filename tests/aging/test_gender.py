@@ -7,8 +7,8 @@ import pytest
 from facegan import FaceganError
 from facegan.aging import algorithm, gender
 from facegan.gan.models import build_encoder
-from facegan.gan.prior import draw
-from facegan.gan.prior import age_conditions
+from facegan.aging.models import AgingModels
+from facegan.gan.prior import age_conditions, draw
 
 
 def labelled_faces(count, seed, size=32):
@@ -44,7 +44,7 @@ def test_the_reader_tells_women_from_men_it_never_saw(reader):
 
 def test_a_saved_reader_reads_alike_and_only_beside_its_own_encoder(models, reader, tmp_path):
     generator, encoder = models
-    path = str(tmp_path / gender.READER_FILE)
+    path = str(tmp_path / "gender_reader.npz")
     gender.save_reader(reader, path)
     loaded = gender.load_reader(path, encoder)
     faces, _genders, _ages = labelled_faces(8, seed=3)
@@ -74,32 +74,33 @@ def test_aging_moves_z_only_along_the_direction_as_far_as_the_offsets_say(models
     generator, _encoder = models
     codes = np.random.default_rng(5).uniform(-1, 1, (3, 100)).astype(np.float32)
     ages = np.array([20.0, 25.0, 33.0])
-    plain = algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4)
-    kept = algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4, gender=reader)
+    plain = algorithm.aging_change(AgingModels(generator, None, None), codes, ages, 60, 1.5, samples=4)
+    kept = algorithm.aging_change(AgingModels(generator, None, None, reader), codes, ages, 60, 1.5, samples=4)
     assert np.abs(kept - plain).mean() > 1e-3
     still = gender.GenderReader(**{**vars(reader), "direction": np.zeros_like(reader.direction)})
-    np.testing.assert_allclose(algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4, gender=still), plain,
+    np.testing.assert_allclose(algorithm.aging_change(AgingModels(generator, None, None, still), codes, ages, 60, 1.5,
+                                                      samples=4), plain,
                                atol=1e-5)
     offsets = gender.kept_gender_offsets(generator, reader, codes, age_conditions(ages),
                                          age_conditions(ages) + 1.5 * (age_conditions(np.full(3, 60)) -
                                                                        age_conditions(ages)))
-    np.testing.assert_allclose(algorithm.regenerate_at(generator, codes, ages, 60, 1.5, gender=reader),
-                               algorithm.regenerate_at(generator, codes + offsets[:, None] * reader.direction, ages, 60,
-                                                       1.5), atol=1e-5)
+    keeping = AgingModels(generator, None, None, reader)
+    np.testing.assert_allclose(algorithm.regenerate_at(keeping, codes, ages, 60, 1.5),
+                               algorithm.regenerate_at(AgingModels(generator, None, None),
+                                                       codes + offsets[:, None] * reader.direction, ages, 60, 1.5),
+                               atol=1e-5)
 
 
 def test_the_shipped_reader_belongs_to_the_shipped_encoder_and_undoes_the_drift_towards_male():
-    from facegan.io import checkpoints
+    from facegan.io import model_folder
     from facegan.io.data import find_images, read_face, read_genders
     from facegan.io.pixels import to_unit
-    from facegan.io.weights import load_model_h5
-    from facegan.latent.encoder import load_latent_encoder
 
     from tests.conftest import REPO
 
-    generator_path = checkpoints.find_generator(checkpoints.SHIPPED_AGING_DIR)
-    generator = load_model_h5(generator_path)
-    reader = gender.load_reader(gender.reader_path(generator_path), load_latent_encoder(generator_path))
+    folder = model_folder.ModelFolder(model_folder.SHIPPED_AGING_DIR)
+    generator = folder.load_generator()
+    reader = gender.load_reader(folder.gender_reader, folder.load_encoder(required=True))
     files = find_images(f"{REPO}/data")[::10]  # 200 faces it never saw
     faces = to_unit(np.stack([read_face(path, 64) for path in files]))
     assert np.mean((reader.logits(faces) > 0) == np.array(read_genders(files))) > 0.8

@@ -15,7 +15,7 @@ import pytest
 
 from facegan import FaceganError
 from facegan.gan import distribute, training
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, TINY
 
@@ -63,13 +63,13 @@ def test_settings_that_cannot_work_fail_in_one_line(face_folder, tmp_path, monke
 
 def assert_plain_keras_loads(run):
     """The .h5 contract: float32 Keras models that a bare load_model reads, no trace of the strategy."""
-    for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
-        path = os.path.join(checkpoints.checkpoint_dir(run), name)
+    for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
+        path = os.path.join(model_folder.checkpoint_dir(run), name)
         with h5py.File(path) as saved:
             assert "Mirrored" not in saved.attrs["model_config"] and "replica" not in saved.attrs["model_config"]
         model = keras.models.load_model(path, compile=False)
         assert all(weight.numpy().dtype == np.float32 for weight in model.weights)
-    generator = keras.models.load_model(os.path.join(checkpoints.checkpoint_dir(run), checkpoints.GENERATOR_FILE))
+    generator = keras.models.load_model(os.path.join(model_folder.checkpoint_dir(run), model_folder.GENERATOR_FILE))
     assert generator.predict(np.zeros((2, 100), np.float32), verbose=0).shape == (2, 32, 32, 3)
 
 
@@ -112,7 +112,7 @@ def test_two_workers_on_localhost_train_resume_and_end_with_the_same_weights(fac
     assert len(chief) == len(other) > 0
     for a, b in zip(chief, other):
         np.testing.assert_array_equal(a, b)
-    saved = checkpoints.load_model_h5(os.path.join(checkpoints.checkpoint_dir(run), checkpoints.GENERATOR_FILE))
+    saved = checkpoints.load_model_h5(os.path.join(model_folder.checkpoint_dir(run), model_folder.GENERATOR_FILE))
     for a, b in zip(chief, saved.weights):
         np.testing.assert_array_equal(a, b.numpy())
     assert checkpoints.read_state(run)["epoch"] == 2

@@ -12,7 +12,7 @@ from PIL import Image
 from facegan import FaceganError
 from facegan.gan import training
 from facegan.gan.models import build_generator
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, TINY
 
@@ -133,7 +133,7 @@ def test_a_conditional_run_needs_ages(tmp_path):
 def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(face_folder, tmp_path):
     source = str(tmp_path / "source")
     training.train(config(face_folder, epochs=1), source)
-    saved = checkpoints.checkpoint_dir(source)
+    saved = model_folder.checkpoint_dir(source)
     trainer, state = training._trainer(config(face_folder, init_from=saved), str(tmp_path / "new"), resume=False)
     for model, name in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
         expected = checkpoints.load_model_h5(os.path.join(saved, f"{name}.h5"))
@@ -147,9 +147,9 @@ def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(fac
     training.train(config(face_folder, epochs=1, ema=0.5), averaged)
     for a, b in zip(generator_weights(plain), generator_weights(averaged)):
         np.testing.assert_array_equal(a, b)  # G and D learn exactly as without the average
-    saved = checkpoints.checkpoint_dir(averaged)
-    average = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
-    assert checkpoints.find_generator(averaged) == os.path.join(saved, checkpoints.EMA_GENERATOR_FILE)
+    saved = model_folder.checkpoint_dir(averaged)
+    average = checkpoints.load_model_h5(os.path.join(saved, model_folder.EMA_GENERATOR_FILE))
+    assert model_folder.ModelFolder(averaged).generator == os.path.join(saved, model_folder.EMA_GENERATOR_FILE)
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
 
 
@@ -157,12 +157,12 @@ def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, 
     """The shipped folder holds G, its average and D: continuing it continues all three."""
     source = str(tmp_path / "source")
     training.train(config(face_folder, epochs=1, ema=0.5), source)
-    saved = checkpoints.checkpoint_dir(source)
+    saved = model_folder.checkpoint_dir(source)
     continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
                                             False, build_generator(**TINY))
-    expected = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    expected = checkpoints.load_model_h5(os.path.join(saved, model_folder.EMA_GENERATOR_FILE))
     assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
-    raw = checkpoints.load_model_h5(os.path.join(saved, checkpoints.GENERATOR_FILE))
+    raw = checkpoints.load_model_h5(os.path.join(saved, model_folder.GENERATOR_FILE))
     assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, raw.weights))
 
 
@@ -182,7 +182,7 @@ def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face
     training.train(config(face_folder, epochs=2, ema=0.9), straight)
     training.train(config(face_folder, epochs=1, ema=0.9), stopped)
     training.train(config(face_folder, epochs=2, ema=0.9), stopped, resume=True)
-    averages = [checkpoints.load_model_h5(checkpoints.find_generator(run)) for run in (straight, stopped)]
+    averages = [checkpoints.load_model_h5(model_folder.ModelFolder(run).generator) for run in (straight, stopped)]
     for a, b in zip(*(model.weights for model in averages)):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 

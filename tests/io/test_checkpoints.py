@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 from facegan.gan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
                                 build_generator)
 from facegan.gan.prior import age_conditions
@@ -86,35 +86,6 @@ def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp
     assert sorted(os.listdir(run)) == ["checkpoint"]
 
 
-def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(gan, tmp_path, monkeypatch):
-    run = tmp_path / "runs" / "one"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 1, "step": 0, "rng": None})
-    expected = str(run / "checkpoint" / "generator.h5")
-    assert checkpoints.find_generator(str(run)) == expected
-    assert checkpoints.find_generator(expected) == expected
-    assert checkpoints.find_generator(None, root=str(tmp_path / "runs")) == expected
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(run / "checkpoint"))  # no run of yours: the shipped one
-    assert checkpoints.find_generator(None, root=str(tmp_path / "nothing")) == expected
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
-    with pytest.raises(FaceganError, match="train one first with `python train.py`"):
-        checkpoints.find_generator(None, root=str(tmp_path / "nothing"))
-
-
-def test_the_shipped_model_comes_before_your_runs_when_asked_and_each_is_described(gan, tmp_path, monkeypatch):
-    run = tmp_path / "runs" / "one"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 0, "rng": None})
-    monkeypatch.chdir(tmp_path)  # outside the clone: a shipped model is named by its full path
-    shipped = checkpoints.find_generator(None, root="runs", newest_run_first=False)
-    assert shipped == os.path.join(checkpoints.SHIPPED_DIR, checkpoints.EMA_GENERATOR_FILE), "the average"
-    assert checkpoints.describe(shipped) == f"{shipped} (shipped)"
-    saved = checkpoints.find_generator(None, root="runs")
-    assert checkpoints.describe(saved) == os.path.join("runs", "one", "checkpoint", "generator.h5") + \
-        " (saved after epoch 5)"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 30, "rng": None})
-    assert checkpoints.describe("runs//one/checkpoint/generator.h5").endswith("(saved at epoch 6, step 30)")
-    assert checkpoints.describe("runs//one/checkpoint/generator.h5").startswith("runs/one/checkpoint")
-
-
 H5_CONTRACT = """
 import sys
 sys.modules["facegan"] = None  # importing facegan would now fail
@@ -164,8 +135,8 @@ def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(tmp_p
 
 def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
     """The interim model in checkpoints/dcgan-utkface-64 loads in plain Keras and draws 64x64 faces."""
-    shipped = os.path.join(checkpoints.SHIPPED_DIR, "generator.h5")
-    assert os.path.isfile(os.path.join(checkpoints.SHIPPED_DIR, "discriminator.h5"))
+    shipped = os.path.join(model_folder.SHIPPED_DIR, "generator.h5")
+    assert os.path.isfile(os.path.join(model_folder.SHIPPED_DIR, "discriminator.h5"))
     result = subprocess.run([sys.executable, "-c", H5_CONTRACT, shipped], capture_output=True, text=True,
                             cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr
@@ -175,7 +146,7 @@ def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
 
 def test_start_from_puts_a_plain_pair_into_the_conditional_one_with_the_age_at_zero_weight(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
-    saved = checkpoints.checkpoint_dir(str(tmp_path))
+    saved = model_folder.checkpoint_dir(str(tmp_path))
     generator, discriminator = build_conditional_generator(**TINY), build_conditional_discriminator(**TINY)
     checkpoints.start_from(generator, os.path.join(saved, "generator.h5"))
     checkpoints.start_from(discriminator, os.path.join(saved, "discriminator.h5"))
