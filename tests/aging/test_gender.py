@@ -38,7 +38,7 @@ def reader(models):
 
 def test_the_reader_tells_women_from_men_it_never_saw(reader):
     faces, genders, _ages = labelled_faces(200, seed=2)
-    assert np.mean((reader.logits(faces) > 0) == genders) > 0.9
+    assert np.mean((reader.read(faces) > 0) == genders) > 0.9
     assert np.linalg.norm(reader.direction) == pytest.approx(1, abs=1e-5) and reader.slope > 0
 
 
@@ -48,7 +48,7 @@ def test_a_saved_reader_reads_alike_and_only_beside_its_own_encoder(models, read
     gender.save_reader(reader, path)
     loaded = gender.load_reader(path, encoder)
     faces, _genders, _ages = labelled_faces(8, seed=3)
-    np.testing.assert_allclose(loaded.logits(faces), reader.logits(faces), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(loaded.read(faces), reader.read(faces), rtol=1e-4, atol=1e-4)
     assert gender.load_reader(str(tmp_path / "none.npz"), encoder) is None
     keras.utils.set_random_seed(99)
     another = build_encoder(32, 4, outputs=100)
@@ -63,10 +63,10 @@ def test_the_offsets_keep_the_reading_of_the_source_at_the_target(models, reader
     generator, _encoder = models
     codes = np.random.default_rng(4).uniform(-1, 1, (32, 100)).astype(np.float32)
     source, target = age_conditions(np.full(32, 22)), age_conditions(np.full(32, 60)) * 3
-    goal = reader.logits(draw(generator, codes, source))
+    goal = reader.read(draw(generator, codes, source))
     offsets = gender.kept_gender_offsets(generator, reader, codes, source, target)
-    drifted = np.abs(reader.logits(draw(generator, codes, target)) - goal).mean()
-    kept = np.abs(reader.logits(draw(generator, codes + offsets[:, None] * reader.direction, target)) - goal).mean()
+    drifted = np.abs(reader.read(draw(generator, codes, target)) - goal).mean()
+    kept = np.abs(reader.read(draw(generator, codes + offsets[:, None] * reader.direction, target)) - goal).mean()
     assert kept < 0.3 * drifted and np.abs(offsets).max() <= gender.LARGEST_OFFSET
 
 
@@ -103,11 +103,11 @@ def test_the_shipped_reader_belongs_to_the_shipped_encoder_and_undoes_the_drift_
     reader = gender.load_reader(folder.gender_reader, folder.load_encoder(required=True))
     files = find_images(f"{REPO}/data")[::10]  # 200 faces it never saw
     faces = to_unit(np.stack([read_face(path, 64) for path in files]))
-    assert np.mean((reader.logits(faces) > 0) == np.array(read_genders(files))) > 0.8
+    assert np.mean((reader.read(faces) > 0) == np.array(read_genders(files))) > 0.8
     codes = np.random.default_rng(6).uniform(-1, 1, (100, 100)).astype(np.float32)
     young, old = age_conditions(np.full(100, 25)), age_conditions(np.full(100, 60))
-    female_young, female_old = (np.mean(reader.logits(draw(generator, codes, c)) > 0) for c in (young, old))
+    female_young, female_old = (np.mean(reader.read(draw(generator, codes, c)) > 0) for c in (young, old))
     assert female_young - female_old > 0.2, "the drift this reader exists for"
     offsets = gender.kept_gender_offsets(generator, reader, codes, young, old)
-    kept = np.mean(reader.logits(draw(generator, codes + offsets[:, None] * reader.direction, old)) > 0)
+    kept = np.mean(reader.read(draw(generator, codes + offsets[:, None] * reader.direction, old)) > 0)
     assert abs(kept - female_young) < 0.05

@@ -22,7 +22,7 @@ def generator():
 class MeanPixel:
     """A reader whose 'age' is a face's mean pixel: what the fake aging below moves."""
 
-    def ages(self, images):
+    def read(self, images):
         return np.asarray(images).mean(axis=(1, 2, 3))
 
 
@@ -31,7 +31,7 @@ def test_each_group_gets_the_strength_that_ages_it_as_far_as_the_reference_group
     middle = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
     def aged_at(models, own, codes, source_ages, target_age, strength, samples):  # a fake aging, read by MeanPixel
-        assert models.generator is generator and samples == strengths.CHANGE_SAMPLES
+        assert models.generator is generator and samples == strengths.FIT_CHANGE_SAMPLES
         group = age_group(int(source_ages[0]))
         return own * 0 + strength * gain[group] * (target_age - source_ages[0]) / 100
 
@@ -64,7 +64,7 @@ def test_the_age_reader_reads_the_ages_of_faces_it_never_saw():
 
     reader = strengths.fit_age_reader(encoder, *faces(300, 1))
     unseen, ages = faces(100, 2)
-    assert np.corrcoef(reader.ages(unseen), ages)[0, 1] > 0.9
+    assert np.corrcoef(reader.read(unseen), ages)[0, 1] > 0.9
 
 
 def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(generator):
@@ -77,7 +77,7 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
     plain, by_table = AgingModels(generator, None, None), AgingModels(generator, None, None, strengths=table)
     by_table = algorithm.at_age(by_table, faces, codes, source_ages, 60, samples=2)
     for index, multiple in enumerate((0.8, 1, 1.2)):
-        strength = algorithm.DETAILED_STRENGTH * multiple
+        strength = algorithm.PHOTO_STRENGTH * multiple
         alone = algorithm.at_age(plain, faces[index:index + 1], codes[index:index + 1],
                                  source_ages[index:index + 1], 60, strength, samples=2)
         np.testing.assert_allclose(by_table[index], alone[0], atol=1e-5)

@@ -61,7 +61,7 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
         process.wait()
         caught_writing += os.path.exists(new)
         state = checkpoints.read_state(run)
-        checkpoints.load_models(run)  # complete and readable, whenever the kill fell
+        checkpoints.load_checkpoint(run)  # complete and readable, whenever the kill fell
         saved, before = state["epoch"] * steps_per_epoch + state["step"], saved
         assert before <= saved <= progress and progress - saved <= save_every, (before, saved, progress)
     assert caught_writing >= 1, "no kill fell within a checkpoint write"
@@ -71,5 +71,5 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, steps_per_epoch * epochs + 1))
     straight = str(tmp_path / "straight")
     training.train({**model_folder.read_config(run), "save_every": 0}, straight)  # the same run, never stopped
-    for a, b in zip(*(checkpoints.load_models(folder)[0].weights for folder in (straight, run))):
+    for a, b in zip(*(checkpoints.load_checkpoint(folder)[0].weights for folder in (straight, run))):
         np.testing.assert_array_equal(a.numpy(), b.numpy())

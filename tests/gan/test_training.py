@@ -22,7 +22,7 @@ def config(face_folder, **changes):
 
 
 def generator_weights(run):
-    generator, _, _ = checkpoints.load_models(run)
+    generator, _, _ = checkpoints.load_checkpoint(run)
     return [w.numpy() for w in generator.weights]
 
 
@@ -37,7 +37,7 @@ def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_
     assert [int(row["step"]) for row in rows] == list(range(1, 7))  # 24 faces / 8 = 3 steps, 2 epochs
     assert all(0 < float(row["D(x)"]) < 1 for row in rows)
     assert Image.open(os.path.join(run, "losses.png")).size[0] > 400
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
 def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
@@ -66,7 +66,7 @@ def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tm
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     assert "Traceback" not in output and "continue with --resume" in output
-    state = checkpoints.load_models(interrupted)[2]
+    state = checkpoints.load_checkpoint(interrupted)[2]
     assert state["epoch"] < 15
 
     resumed = subprocess.run([sys.executable, os.path.join(REPO, "train.py"), "--out", interrupted, "--resume"],
@@ -111,10 +111,10 @@ def test_a_conditional_run_samples_each_row_through_the_age_groups_and_resumes(f
     training.train(config(face_folder, conditional=True, epochs=1), run)
     grid = Image.open(os.path.join(run, "samples", "epoch_001.png"))
     assert grid.size == (7 * 34 + 2, 8 * 34 + 2), "8 faces, each through the 7 age groups"
-    generator, discriminator, _ = checkpoints.load_models(run)
+    generator, discriminator, _ = checkpoints.load_checkpoint(run)
     assert [tensor.name for tensor in generator.inputs] == ["noise", "age_group"]
     training.train(config(face_folder, conditional=True, epochs=2), run, resume=True)
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
 def test_a_conditional_run_needs_ages(tmp_path):
@@ -192,7 +192,7 @@ def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_fold
     trainer = training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), straight)
     assert trainer.generator.layers[0].compute_dtype == "bfloat16"
     assert trainer.generator.layers[0].variable_dtype == "float32"
-    generator, discriminator, _ = checkpoints.load_models(straight)
+    generator, discriminator, _ = checkpoints.load_checkpoint(straight)
     for model in (generator, discriminator):
         assert {layer.compute_dtype for layer in model.layers} == {"float32"}, "the .h5 contract is float32"
     noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)

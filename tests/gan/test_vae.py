@@ -53,4 +53,4 @@ def test_train_py_trains_a_vae_run_that_generate_samples_from_a_normal_prior(fac
                                                                     "state.json"]
     assert model_folder.ModelFolder(run).is_vae
     training.train({**settings, "epochs": 2}, run, resume=True)
-    assert checkpoints.load_models(run, ("generator", "encoder"))[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run, ("generator", "encoder"))[2]["epoch"] == 2

@@ -30,7 +30,7 @@ def weights(model):
 
 def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 3, "step": 1, "rng": None})
-    generator, discriminator, state = checkpoints.load_models(str(tmp_path))
+    generator, discriminator, state = checkpoints.load_checkpoint(str(tmp_path))
     assert state == {"epoch": 3, "step": 1, "rng": None}
     for original, loaded in ((gan.generator, generator), (gan.discriminator, discriminator)):
         assert all(np.array_equal(a, b) for a, b in zip(weights(original), weights(loaded)))
@@ -44,7 +44,7 @@ def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
 
 def test_restored_optimizers_keep_the_learning_rate_they_were_compiled_with(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 1, "rng": None})
-    generator, discriminator, _state = checkpoints.load_models(str(tmp_path))
+    generator, discriminator, _state = checkpoints.load_checkpoint(str(tmp_path))
     restored = DCGAN(generator, discriminator, learning_rate=5e-5)
     checkpoints.restore_optimizers(str(tmp_path), restored)
     for optimizer in (restored.discriminator.optimizer, restored.d_on_g.optimizer):
@@ -62,7 +62,7 @@ def test_a_crash_while_writing_leaves_the_previous_checkpoint(gan, tmp_path, mon
     monkeypatch.setattr(checkpoints, "save_model_h5", crash)
     with pytest.raises(OSError):
         checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
-    assert checkpoints.load_models(run)[2]["epoch"] == 1
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 1
 
 
 def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp_path, monkeypatch):
@@ -80,9 +80,9 @@ def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp
         checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
     monkeypatch.undo()
     assert not os.path.exists(os.path.join(run, "checkpoint"))
-    assert checkpoints.load_models(run)[2]["epoch"] == 1
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 1
     checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})  # and the next save recovers
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
     assert sorted(os.listdir(run)) == ["checkpoint"]
 
 
