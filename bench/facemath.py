@@ -35,7 +35,8 @@ from facegan.io import checkpoints, model_folder, pictures  # noqa: E402
 from facegan.io.data import load_faces  # noqa: E402
 from facegan.io.pixels import in_levels, to_uint8  # noqa: E402
 from facegan.latent import inpainting  # noqa: E402
-from facegan.latent.projection import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.latent.defaults import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER  # noqa: E402
+from facegan.latent.projection import project  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 
 FORMER_DEFAULTS = {"encoder": None, "steps": STEPS, "restarts": RESTARTS}

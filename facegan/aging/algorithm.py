@@ -12,16 +12,11 @@ at the target age.
 """
 import numpy as np
 
+from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH
 from facegan.aging.gender import kept_gender_offsets
 from facegan.gan.prior import age_conditions, age_group, draw, neighbours
 from facegan.latent.projection import project
 
-# The default strengths of the two ways (the photo plus what aging changed, `aging_change`; the generator's own face,
-# `regenerate_at`), calibrated on the shipped pair, its gender reader and (for the photo's way) its strength table
-# with bench/aging.py (held-out 18-35-year-olds aged to 60): at these, the aged faces read to the outside age
-# estimator like real 55-65-year-olds.
-PHOTO_STRENGTH = 1.8
-REGENERATED_STRENGTH = 1.25
 # What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
 # N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
 # z alone brings with it. On bench/aging.py it keeps more people at the same estimated age.

@@ -12,7 +12,7 @@ comparisons between groups at one target are taken from it, never an age itself.
 import numpy as np
 
 from facegan import FaceganError
-from facegan.aging import algorithm
+from facegan.aging import algorithm, defaults
 from facegan.aging.features import FeatureReader, generator_probe, load_fit, save_fit, standardised_features
 from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw, noise_dim, sample_noise
 
@@ -44,7 +44,7 @@ def _crossing(multiples, readings, goal):
 
 
 def fit_table(models, reader, faces=None, seed=0, progress=None):
-    """The (groups, groups) table of multiples of the calibrated strength (algorithm.PHOTO_STRENGTH), G's faces
+    """The (groups, groups) table of multiples of the calibrated strength (defaults.PHOTO_STRENGTH), G's faces
     aged as `facegan age` ages them with `models` (facegan.aging.models.AgingModels: G and the run's gender
     reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no photos are
     needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
@@ -52,7 +52,7 @@ def fit_table(models, reader, faces=None, seed=0, progress=None):
     groups = len(AGE_GROUPS)
     table = np.ones((groups, groups))
     faces = faces or FACES
-    generator, base = models.generator, algorithm.PHOTO_STRENGTH
+    generator, base = models.generator, defaults.PHOTO_STRENGTH
     codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
     representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 

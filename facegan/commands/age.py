@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging.algorithm import PHOTO_STRENGTH, REGENERATED_STRENGTH
+    from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")

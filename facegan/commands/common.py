@@ -92,30 +92,30 @@ def add_projection_arguments(parser, checkpoint_help=None, encoder_required=Fals
     `encoder_required` (age), the help leaves out the defaults of a start without an encoder; `refine` (project,
     complete: the commands that show the reconstruction itself) adds --refine-steps."""
     from facegan.io.model_folder import ENCODER_FILE
-    from facegan.latent import projection
+    from facegan.latent import defaults
 
     parser.add_argument("--checkpoint", metavar="PATH",
                         help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 (and "
                                                 f"{ENCODER_FILE}, if trained) beside it (default: the shipped "
                                                 "checkpoints/dcgan-utkface-64)")
-    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {projection.STEPS}"
+    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {defaults.STEPS}"
     group = parser.add_argument_group("projection (finding each face's z)")
     group.add_argument("--steps", type=int, metavar="N",
-                       help=f"optimisation steps per face (default: {projection.STEPS_FROM_ENCODER} from the latent "
+                       help=f"optimisation steps per face (default: {defaults.STEPS_FROM_ENCODER} from the latent "
                             f"encoder's guess{without})")
-    without = "" if encoder_required else f" with an encoder, else {projection.RESTARTS}"
+    without = "" if encoder_required else f" with an encoder, else {defaults.RESTARTS}"
     group.add_argument("--restarts", type=int, metavar="N",
                        help="starting points per face, the first the encoder's guess if there is one, the others "
-                            f"random; the best is kept (default: {projection.RESTARTS_FROM_ENCODER}{without})")
-    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=projection.PERCEPTUAL_WEIGHT,
+                            f"random; the best is kept (default: {defaults.RESTARTS_FROM_ENCODER}{without})")
+    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=defaults.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
-    group.add_argument("--z-lr", type=float, dest="learning_rate", default=projection.LEARNING_RATE, metavar="LR",
+    group.add_argument("--z-lr", type=float, dest="learning_rate", default=defaults.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
                        help="seed of the random starting points (default %(default)s)")
     if refine:
-        group.add_argument("--refine-steps", type=int, default=projection.REFINE_STEPS, metavar="N",
+        group.add_argument("--refine-steps", type=int, default=defaults.REFINE_STEPS, metavar="N",
                            help="then refine the generator's first 4x4 feature map for N steps, so that the "
                                 "reconstruction keeps the person; the z is kept as found (0: z alone; default "
                                 "%(default)s)")

@@ -17,7 +17,7 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan.aging import algorithm, strengths
+    from facegan.aging import defaults, strengths
     from facegan.commands.common import ProgressBar, load_aging_models, read_inputs
     from facegan.gan.prior import AGE_GROUPS
     from facegan.io import model_folder
@@ -44,7 +44,7 @@ def run(args):
     path = folder.strength_table
     strengths.save_table(table, models.generator, path)
     names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
-    print(f"multiples of the calibrated strength ({algorithm.PHOTO_STRENGTH:g}), from (rows) to (columns):")
+    print(f"multiples of the calibrated strength ({defaults.PHOTO_STRENGTH:g}), from (rows) to (columns):")
     print(" " * 7 + " ".join(f"{name:>7}" for name in names))
     for name, row in zip(names, table):
         print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))

@@ -6,16 +6,16 @@ HELP = "train the latent encoder of a run (z from a face in one pass), for face 
 
 
 def add_arguments(parser):
-    from facegan.latent import encoder
+    from facegan.latent import defaults
 
     parser.add_argument("--checkpoint", help="a run folder, plain or age-conditional, or a folder with "
                                              "generator.h5; the encoder is saved into it, trained against the "
                                              "generator that sampling uses (generator_ema.h5 when there is one) "
                                              "(default: the newest age-conditional run under checkpoints/, else "
                                              "the shipped checkpoints/aging-utkface-64)")
-    parser.add_argument("--encoder-steps", type=int, default=encoder.STEPS,
-                        help=f"training steps of {encoder.BATCH} generated faces (default %(default)s)")
-    parser.add_argument("--filters", type=int, default=encoder.FILTERS,
+    parser.add_argument("--encoder-steps", type=int, default=defaults.ENCODER_STEPS,
+                        help=f"training steps of {defaults.ENCODER_BATCH} generated faces (default %(default)s)")
+    parser.add_argument("--filters", type=int, default=defaults.ENCODER_FILTERS,
                         help="channels of the encoder's first layer, doubling per layer; the file grows with "
                              "their square (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the encoder's weights and of the faces "

@@ -7,52 +7,18 @@ import time
 import keras
 import numpy as np
 
-from facegan import REPO, FaceganError
+from facegan import FaceganError
 from facegan.gan import distribute
 from facegan.gan.augment import POLICIES
-from facegan.io import checkpoints, data, model_folder, pictures, progress
-from facegan.metrics import fid
+from facegan.gan.config import MODELS, PRECISIONS, STRATEGIES
 from facegan.gan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
                                 build_discriminator, build_encoder, build_generator)
 from facegan.gan.prior import age_conditions, age_sweep
-from facegan.gan.recipe import BETA_1, LEARNING_RATE, DCGAN
+from facegan.gan.recipe import DCGAN
 from facegan.gan.vae import VAE
+from facegan.io import checkpoints, data, model_folder, pictures, progress
+from facegan.metrics import fid
 
-DEFAULTS = {
-    "model": "dcgan",
-    "data": os.path.join(REPO, "data"),
-    "exclude": None,  # a folder of faces held out: its file names are left out of --data
-    "epochs": 25,
-    "batch_size": 64,
-    "image_size": 64,
-    "filters": 64,
-    "learning_rate": LEARNING_RATE,
-    "beta_1": BETA_1,
-    "seed": 0,
-    "conditional": False,
-    "eval_every": 0,
-    "eval_n": 500,
-    "save_every": 0,  # steps between checkpoints within an epoch, 0: at epoch ends only
-    "init_from": None,
-    # the classic stabilisers, off by default (see recipe.py)
-    "real_label": 1.0,
-    "separate_batches": False,
-    "generator_steps": 1,
-    "mismatched_ages": False,  # conditional runs only
-    # what D sees and how fast it learns, off by default (see augment.py and recipe.py)
-    "diffaugment": "",  # a comma-separated DiffAugment policy
-    "instance_noise": 0.0,
-    "discriminator_learning_rate": None,  # None: --lr
-    "precision": "float32",
-    # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
-    "ema": 0.0,
-    # data-parallel training with tf.distribute: none, mirrored or multi-worker (see distribute.py); the batch is global
-    "distribute": "none",
-}
-MODELS = ("dcgan", "vae")
-# --precision: Keras' dtype policy for building the models. bf16 computes in bfloat16 with float32 weights, on
-# CPUs with AVX-512 BF16 (and GPUs); the saved .h5 files are float32 either way (weights.float32_twin).
-PRECISIONS = {"float32": "float32", "bf16": "mixed_bfloat16"}
 HISTORY_FILE = "history.csv"
 QUALITY_FILE = "quality.csv"  # FID and KID every --eval-every epochs
 SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
@@ -99,8 +65,8 @@ def check_config(config):
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
     distributed = config["distribute"] != "none"
-    if config["distribute"] not in distribute.STRATEGIES or (distributed and config["model"] != "dcgan"):
-        raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(distribute.STRATEGIES)}, "
+    if config["distribute"] not in STRATEGIES or (distributed and config["model"] != "dcgan"):
+        raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(STRATEGIES)}, "
                            "for GAN runs")
     if config["mismatched_ages"] and not config["conditional"]:
         raise FaceganError("--mismatched-ages teaches D the age groups; it goes with --conditional")

@@ -8,14 +8,11 @@ import numpy as np
 
 from facegan.gan.models import build_encoder, is_conditional
 from facegan.gan.prior import draw, noise_dim, random_age_conditions, sample_noise
-
-STEPS = 3000
-BATCH = 64
-FILTERS = 32  # the trunk's first layer; 32 makes a 6 MB file, 64 a 21 MB one
+from facegan.latent.defaults import ENCODER_BATCH, ENCODER_FILTERS, ENCODER_STEPS
 
 
-def train_latent_encoder(generator, filters=FILTERS, steps=STEPS, batch_size=BATCH, seed=0, learning_rate=2e-4,
-                         progress=None):
+def train_latent_encoder(generator, filters=ENCODER_FILTERS, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, seed=0,
+                         learning_rate=2e-4, progress=None):
     """E(G(z)) ~ z, by mean squared error on fresh (G(z), z) pairs each step, so E never sees a face twice; for
     a conditional G the age group is drawn uniformly over the groups, so that every age is covered. Returns E
     and the loss of each step."""

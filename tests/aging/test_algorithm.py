@@ -1,7 +1,7 @@
 """The aging algorithm: the strength and detail of aging."""
 import numpy as np
 
-from facegan.aging import algorithm
+from facegan.aging import algorithm, defaults
 from facegan.aging.models import AgingModels
 
 
@@ -59,10 +59,10 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     reconstructions, unchanged, _codes = results[0.0]
     np.testing.assert_allclose(unchanged, reconstructions, atol=1e-5)
     for strength, (_reconstructions, aged, codes) in results.items():
-        expected = algorithm.REGENERATED_STRENGTH if strength is None else strength
+        expected = defaults.REGENERATED_STRENGTH if strength is None else strength
         np.testing.assert_allclose(aged, at(expected, codes), atol=1e-5)
     assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
     _reconstructions, aged, codes = algorithm.age(models, faces, source_ages, 60, steps=1)
-    change = algorithm.aging_change(models, codes, source_ages, 60, algorithm.PHOTO_STRENGTH)
+    change = algorithm.aging_change(models, codes, source_ages, 60, defaults.PHOTO_STRENGTH)
     np.testing.assert_allclose(aged, np.clip(faces + change, -1, 1), atol=1e-5)
-    assert np.abs(aged - at(algorithm.PHOTO_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
+    assert np.abs(aged - at(defaults.PHOTO_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"

@@ -6,8 +6,8 @@ import pytest
 
 from facegan import FaceganError
 from facegan.aging import algorithm, gender
-from facegan.gan.models import build_encoder
 from facegan.aging.models import AgingModels
+from facegan.gan.models import build_encoder
 from facegan.gan.prior import age_conditions, draw
 
 

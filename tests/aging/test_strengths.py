@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.aging import algorithm, strengths
-from facegan.gan.models import build_encoder
+from facegan.aging import algorithm, defaults, strengths
 from facegan.aging.models import AgingModels
+from facegan.gan.models import build_encoder
 from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw
 
 
@@ -77,7 +77,7 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
     plain, by_table = AgingModels(generator, None, None), AgingModels(generator, None, None, strengths=table)
     by_table = algorithm.at_age(by_table, faces, codes, source_ages, 60, samples=2)
     for index, multiple in enumerate((0.8, 1, 1.2)):
-        strength = algorithm.PHOTO_STRENGTH * multiple
+        strength = defaults.PHOTO_STRENGTH * multiple
         alone = algorithm.at_age(plain, faces[index:index + 1], codes[index:index + 1],
                                  source_ages[index:index + 1], 60, strength, samples=2)
         np.testing.assert_allclose(by_table[index], alone[0], atol=1e-5)
@@ -89,7 +89,7 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
     regenerated = algorithm.at_age(with_table, faces, codes, source_ages, 60, regenerate=True)
     source, target = age_conditions(source_ages), age_conditions(np.full(3, 60))
     np.testing.assert_allclose(regenerated,
-                               draw(generator, codes, source + algorithm.REGENERATED_STRENGTH * (target - source)),
+                               draw(generator, codes, source + defaults.REGENERATED_STRENGTH * (target - source)),
                                atol=1e-5, err_msg="the table is for the photo's way only")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.aging import algorithm
+from facegan.aging import defaults
 from facegan.aging.placement import centre_square
 from facegan.aging.results import AGES_FILE, aged_photo, read_results, save_result
 from facegan.cli import main
@@ -91,7 +91,7 @@ def test_the_age_help_states_the_default_strengths_and_its_short_projection(caps
     with pytest.raises(SystemExit):
         main(["age", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert (f"default: {algorithm.PHOTO_STRENGTH:g}, with --regenerate {algorithm.REGENERATED_STRENGTH:g}"
+    assert (f"default: {defaults.PHOTO_STRENGTH:g}, with --regenerate {defaults.REGENERATED_STRENGTH:g}"
             in help_text)
     assert "--steps N optimisation steps per face (default: 30 from the latent encoder's guess)" in help_text
     assert "the best is kept (default: 1)" in help_text

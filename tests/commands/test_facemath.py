@@ -153,14 +153,14 @@ def test_train_encoder_serves_a_plain_run_whose_projections_then_start_from_it(t
 
 
 def test_the_projection_help_states_both_defaults(capsys):
-    from facegan.latent import projection
+    from facegan.latent import defaults
 
     with pytest.raises(SystemExit):
         main(["project", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    assert (f"(default: {projection.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
-            f"latent_encoder.h5, else {projection.STEPS})") in shown
-    assert f"(default: {projection.RESTARTS_FROM_ENCODER} with an encoder, else {projection.RESTARTS})" in shown
+    assert (f"(default: {defaults.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
+            f"latent_encoder.h5, else {defaults.STEPS})") in shown
+    assert f"(default: {defaults.RESTARTS_FROM_ENCODER} with an encoder, else {defaults.RESTARTS})" in shown
 
 
 def test_project_refines_the_reconstruction_but_keeps_the_z_it_found(trained_run, photos, tmp_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from facegan.cli import main
-from facegan.gan import training
+from facegan.gan.config import DEFAULTS
 from facegan.io import checkpoints, model_folder
 
 from tests.conftest import run_script, write_faces
@@ -57,8 +57,8 @@ def test_the_help_groups_the_flags_and_shows_the_defaults_of_training(capsys):
     assert headings[-6:] == ["data", "model", "optimiser", "hardware",
                              "stabilisers (all off by default: the plain recipe)", "output"]
     flat = " ".join(help_text.split())
-    assert f"Adam learning rate (default: {training.DEFAULTS['learning_rate']})" in flat
-    epochs = training.DEFAULTS["epochs"]
+    assert f"Adam learning rate (default: {DEFAULTS['learning_rate']})" in flat
+    epochs = DEFAULTS["epochs"]
     assert f"epochs to train in all (with --resume: the total to reach) (default: {epochs})" in flat
     assert "--save-every STEPS also save a checkpoint every STEPS steps within an epoch" in flat
     assert "0 is off: at epoch ends only (default: 0)" in flat

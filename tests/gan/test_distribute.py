@@ -15,6 +15,7 @@ import pytest
 
 from facegan import FaceganError
 from facegan.gan import distribute, training
+from facegan.gan.config import DEFAULTS
 from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, TINY
@@ -54,7 +55,7 @@ def test_settings_that_cannot_work_fail_in_one_line(face_folder, tmp_path, monke
                              ({"distribute": "mirrored", "model": "vae"}, "for GAN runs"),
                              ({"distribute": "multi-worker"}, "needs TF_CONFIG")]:
         with pytest.raises(FaceganError, match=message):
-            training.train({**training.DEFAULTS, **TINY, "data": face_folder, **changes}, str(tmp_path / "never"))
+            training.train({**DEFAULTS, **TINY, "data": face_folder, **changes}, str(tmp_path / "never"))
     two = distribute.Replicas()
     two.count = 2  # as a strategy of 2 replicas has
     with pytest.raises(FaceganError, match="split evenly across the 2 replicas"):
@@ -104,7 +105,7 @@ def run_workers(config, run, tmp_path, resume):
 
 def test_two_workers_on_localhost_train_resume_and_end_with_the_same_weights(face_folder, tmp_path):
     run = str(tmp_path / "run")
-    config = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1,
+    config = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1,
               "distribute": "multi-worker", "conditional": True}
     run_workers(config, run, tmp_path, resume=False)
     (chief, other), outputs = run_workers({**config, "epochs": 2}, run, tmp_path, resume=True)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from facegan import FaceganError
 from facegan.gan import training
+from facegan.gan.config import DEFAULTS
 from facegan.gan.models import build_generator
 from facegan.io import checkpoints, model_folder
 
@@ -18,7 +19,7 @@ from tests.conftest import REPO, TINY
 
 
 def config(face_folder, **changes):
-    return {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
+    return {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
 
 
 def generator_weights(run):

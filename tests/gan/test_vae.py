@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from facegan.gan.config import DEFAULTS
+
 from facegan.gan import training
 from facegan.gan.models import build_encoder, build_generator
 from facegan.gan.vae import VAE, reconstruction_loss
@@ -45,7 +47,7 @@ def test_reconstruction_loss_is_per_face_squared_error_over_the_decoder_variance
 
 def test_train_py_trains_a_vae_run_that_generate_samples_from_a_normal_prior(face_folder, tmp_path):
     run = str(tmp_path / "vae")
-    settings = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1, "model": "vae"}
+    settings = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1, "model": "vae"}
     training.train(settings, run)
     with open(os.path.join(run, "history.csv")) as f:
         assert list(csv.DictReader(f))[0].keys() >= {"loss", "reconstruction", "kl"}

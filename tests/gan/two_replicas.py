@@ -14,6 +14,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from facegan.gan.config import DEFAULTS  # noqa: E402
+
 from facegan.gan import training  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.gan.recipe import DCGAN  # noqa: E402
@@ -160,7 +162,7 @@ def test_a_mirrored_run_checkpoints_resumes_and_saves_the_h5_of_a_one_device_run
     from tests.gan.test_distribute import assert_plain_keras_loads
 
     run = str(tmp_path / "run")
-    config = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "ema": 0.9, "distribute": "mirrored"}
+    config = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "ema": 0.9, "distribute": "mirrored"}
     messages = []
     trainer = training.train({**config, "epochs": 1}, run, log=messages.append)
     assert trainer.replicas.count == 2 and "3 steps of 8 per epoch" in messages[0] and "2 replicas of 4" in messages[0]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.latent import projection
+from facegan.latent import defaults
 
 from tests.conftest import REPO
 
@@ -28,7 +28,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
 
 AGING = os.path.join(REPO, "checkpoints", "aging-utkface-64")
-STEPS = projection.STEPS_FROM_ENCODER
+STEPS = defaults.STEPS_FROM_ENCODER
 AGED = 90_000  # ms: the longest a test waits for a photo to be aged
 FACE = os.path.join(REPO, "data", "25_1_0_20170103180911281.jpg.chip.jpg")
 OTHER_FACE = os.path.join(REPO, "data", "30_0_0_20170119180139147.jpg.chip.jpg")
