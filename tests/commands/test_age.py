@@ -18,6 +18,7 @@ from facegan.io.pixels import to_unit
 from tests.conftest import REPO, count_opened_images, write_faces
 
 
+@pytest.mark.slow
 def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(conditional_run, tmp_path, capsys,
                                                                                monkeypatch):
     monkeypatch.setattr("facegan.aging.photos._estimated_age", lambda face: None)  # as without the aging extra

@@ -4,6 +4,7 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 
 from facegan.aging import strengths
 from facegan.cli import main
@@ -12,6 +13,7 @@ from facegan.io import model_folder, weights
 from tests.conftest import write_faces
 
 
+@pytest.mark.slow
 def test_fit_strengths_writes_the_table_that_age_then_ages_by(conditional_run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(strengths, "FACES", 8)  # fewer of G's faces than a real fit's, for speed
     run = tmp_path / "run"  # G, D and an encoder side by side, as checkpoints/aging-utkface-64

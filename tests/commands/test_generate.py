@@ -90,6 +90,7 @@ def test_age_flags_need_a_conditional_checkpoint(trained_run, capsys):
                                            "this needs a model trained with `train.py --conditional`\n")
 
 
+@pytest.mark.slow
 def test_generate_py_keeps_tensorflow_start_up_quiet_unless_asked(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     quiet = run_script("generate.py", "--n", "4", cwd=str(tmp_path), env=environment)

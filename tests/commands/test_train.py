@@ -104,6 +104,7 @@ def test_init_from_a_damaged_pair_is_one_line_naming_the_file(face_folder, tmp_p
     assert error.startswith(f"error: {init / 'generator.h5'}: a damaged or truncated .h5 (") and error.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_a_setting_added_on_resume_stays_for_the_next_resume_and_the_resumed_weights_are_named(face_folder,
                                                                                                 tmp_path, capsys):
     run = str(tmp_path / "run")

@@ -32,6 +32,7 @@ np.savez(weights, *[w.numpy() for w in trainer.generator.weights + trainer.discr
 """
 
 
+@pytest.mark.slow
 def test_the_replicas_of_the_two_logical_cpus_pass_the_recipe_and_equivalence_checks():
     """tests/gan/two_replicas.py: the snapshot tests under the strategy; 2 x 32 = 1 x 64; BN per replica; a mirrored
     run that checkpoints, resumes and saves plain .h5 files."""
@@ -103,6 +104,7 @@ def run_workers(config, run, tmp_path, resume):
     return [list(np.load(path).values()) for path in weights], outputs
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_resume_and_end_with_the_same_weights(face_folder, tmp_path):
     run = str(tmp_path / "run")
     config = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1,

@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from facegan.gan import training
 from facegan.io import checkpoints, model_folder
@@ -31,6 +32,7 @@ sys.exit(main(["train", *sys.argv[1:]]))
 """
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps(tmp_path):
     faces = write_faces(str(tmp_path / "faces"), 12)
     run, new, save_every, epochs = str(tmp_path / "run"), str(tmp_path / "run" / "checkpoint.new"), 2, 12

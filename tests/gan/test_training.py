@@ -41,6 +41,7 @@ def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_
     assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
+@pytest.mark.slow
 def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
     straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
     training.train(config(face_folder, epochs=3), straight)
@@ -52,6 +53,7 @@ def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, 
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 10))
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tmp_path):
     # SIGINT goes as soon as epoch 1 is saved; 15 epochs leave the run seconds of work to be interrupted in
     arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "15", "--image-size", "32", "--filters", "4"]
@@ -94,6 +96,7 @@ def test_eval_every_without_the_eval_extra_fails_before_training(face_folder, tm
     assert not os.path.exists(tmp_path / "run" / "checkpoint")
 
 
+@pytest.mark.slow
 def test_eval_every_logs_fid_and_kid_per_epoch_and_resume_keeps_them(face_folder, tmp_path):
     import pytest
 

@@ -20,6 +20,7 @@ def toy_generator(conditional):
     return keras.Model(inputs, keras.layers.Reshape((32, 32, 3))(pixels))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conditional", [False, True])
 def test_the_latent_encoder_learns_z_from_generated_faces(conditional):
     generator = toy_generator(conditional)

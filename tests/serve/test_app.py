@@ -25,7 +25,8 @@ for module in ("fastapi", "uvicorn", "multipart", "mtcnn", "playwright"):
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
+              pytest.mark.slow]
 
 AGING = os.path.join(REPO, "checkpoints", "aging-utkface-64")
 STEPS = defaults.STEPS_FROM_ENCODER
