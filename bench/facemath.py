@@ -31,12 +31,12 @@ import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow
 import numpy as np  # noqa: E402
 
 from facegan.gan.prior import noise_dim as noise_dim_of  # noqa: E402
-from facegan.io import checkpoints, pictures  # noqa: E402
+from facegan.io import checkpoints, model_folder, pictures  # noqa: E402
 from facegan.io.data import load_faces  # noqa: E402
 from facegan.io.pixels import in_levels, to_uint8  # noqa: E402
 from facegan.latent import inpainting  # noqa: E402
-from facegan.latent.encoder import load_latent_encoder  # noqa: E402
-from facegan.latent.projection import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER, project  # noqa: E402
+from facegan.latent.defaults import REFINE_STEPS, RESTARTS, STEPS, STEPS_FROM_ENCODER  # noqa: E402
+from facegan.latent.projection import project  # noqa: E402
 from facegan.metrics import judges  # noqa: E402
 
 FORMER_DEFAULTS = {"encoder": None, "steps": STEPS, "restarts": RESTARTS}
@@ -129,7 +129,7 @@ def compare_completions(generator, discriminator, originals, encoder):
 
 def compare_with_vae(args, generator, discriminator, faces, originals, rng):
     """The VAE's encode-decode on the same faces, and the arithmetic of both models; returns the VAE's faces."""
-    decoder, vae_encoder, _ = checkpoints.load_models(args.vae, ("generator", "encoder"))
+    decoder, vae_encoder, _ = checkpoints.load_checkpoint(args.vae, ("generator", "encoder"))
     noise_dim = noise_dim_of(generator)
 
     def vae_encode(images):
@@ -171,7 +171,7 @@ def compare_with_vae(args, generator, discriminator, faces, originals, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gan", default=checkpoints.SHIPPED_DIR,
+    parser.add_argument("--gan", default=model_folder.SHIPPED_DIR,
                         help="run folder or folder with generator.h5 + discriminator.h5 (+ latent_encoder.h5) "
                              "(default: the shipped model)")
     parser.add_argument("--vae", help="a `train.py --model vae` run folder to compare with (default: none)")
@@ -188,10 +188,11 @@ def main():
     parser.add_argument("--out", default="bench/facemath")
     args = parser.parse_args()
 
-    generator_path = checkpoints.find_generator(args.gan)
-    generator = checkpoints.load_model_h5(generator_path)
-    discriminator = checkpoints.load_model_h5(checkpoints.find_discriminator(generator_path))
-    encoder = load_latent_encoder(generator_path, required=False)
+    folder = model_folder.ModelFolder(args.gan)
+    generator_path = folder.generator
+    generator = folder.load_generator()
+    discriminator = folder.load_discriminator(generator)
+    encoder = folder.load_encoder(required=False)
     faces = load_faces(args.faces, generator.output_shape[1], progress=False)
     rng = np.random.default_rng(0)
     originals = faces.batch(rng.permutation(len(faces))[args.offset:args.offset + args.n])

@@ -74,10 +74,10 @@ def main():
     if args.add:
         if not args.label:
             parser.error("--add needs --label")
-        from facegan.io import checkpoints
+        from facegan.io import model_folder
 
-        append_row(checkpoints.find_generator(args.add), args.label, args.flags, args.start, args.images, args.real,
-                   args.n, args.csv)
+        append_row(model_folder.ModelFolder(args.add).generator, args.label, args.flags, args.start, args.images,
+                   args.real, args.n, args.csv)
     plot(args.csv, args.out)
 
 

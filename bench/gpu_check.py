@@ -17,6 +17,8 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from facegan.gan.config import DEFAULTS
+
 from facegan.gan import distribute, training
 from facegan.io import checkpoints  # noqa: E402
 from facegan.metrics import fid  # noqa: E402
@@ -24,7 +26,7 @@ from facegan.metrics import fid  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=training.DEFAULTS["data"])
+    parser.add_argument("--data", default=DEFAULTS["data"])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size-per-gpu", type=int, default=64)
     parser.add_argument("--image-size", type=int, default=64)
@@ -38,7 +40,7 @@ def main():
     print(f"TensorFlow {tf.__version__}, built with CUDA: {tf.test.is_built_with_cuda()}; "
           f"GPUs: {', '.join(gpus) or 'none (this run is on the CPU)'}; {replicas.count} replica(s)")
     run = tempfile.mkdtemp(prefix="facegan-gpu-check-")
-    config = {**training.DEFAULTS, "data": args.data, "epochs": args.epochs, "image_size": args.image_size,
+    config = {**DEFAULTS, "data": args.data, "epochs": args.epochs, "image_size": args.image_size,
               "batch_size": args.batch_size_per_gpu * replicas.count, "distribute": "mirrored",
               "eval_every": args.epochs, "eval_n": args.eval_n}
     training.train(config, run)

@@ -59,22 +59,22 @@ def _commit():
 
 def images_seen(run):
     """Images trained on since the folder's start: the checkpoint's global step times the batch."""
-    from facegan.io import checkpoints
+    from facegan.io import checkpoints, model_folder
 
-    state, config = checkpoints.read_state(run), checkpoints.read_config(run)
+    state, config = checkpoints.read_state(run), model_folder.read_config(run)
     rows = checkpoints.read_rows(run, "history.csv")
     return (rows[-1]["step"] if rows else 0) * config["batch_size"], state
 
 
 def start(args):
-    from facegan.io import checkpoints
+    from facegan.io import model_folder
 
     run = folder(args.pair)
     if _pid(run):
         sys.exit(f"{run}: already running (pid {_pid(run)}); `stop` it first")
     command = [sys.executable, os.path.join(ROOT, "train.py"), "--data", args.data, "--out", run,
                "--epochs", str(EPOCHS), "--save-every", str(SAVE_EVERY), *FLAGS, *PAIRS[args.pair]["flags"]]
-    if checkpoints.checkpoint_dir(run) is not None:
+    if model_folder.checkpoint_dir(run) is not None:
         command.append("--resume")
         print(f"resuming {run}")
     else:
@@ -120,7 +120,7 @@ def stop(args):
 
 
 def score(args):
-    from facegan.io import checkpoints
+    from facegan.io import model_folder
     from fid_by_images import CSV, append_row, plot
 
     run = folder(args.pair)
@@ -130,8 +130,8 @@ def score(args):
     with open(os.path.join(run, META_FILE)) as f:
         start_from = json.load(f)["start"]
     flags = " ".join(FLAGS + PAIRS[args.pair]["flags"])
-    saved = checkpoints.checkpoint_dir(run)
-    for label, name in (("long-run", checkpoints.EMA_GENERATOR_FILE), ("long-run-raw", checkpoints.GENERATOR_FILE)):
+    saved = model_folder.checkpoint_dir(run)
+    for label, name in (("long-run", model_folder.EMA_GENERATOR_FILE), ("long-run-raw", model_folder.GENERATOR_FILE)):
         label = label if args.pair == "dcgan" else f"{label}-{args.pair}"
         append_row(os.path.join(saved, name), label, flags, start_from, images, args.real, args.n, CSV)
     plot(CSV, os.path.join(ROOT, "docs", "fid_by_images.png"))

@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 
 from facegan.gan import distribute  # noqa: E402
 from facegan.gan.augment import POLICIES  # noqa: E402
+from facegan.gan.config import PRECISIONS, STRATEGIES  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.gan.recipe import DCGAN  # noqa: E402
-from facegan.gan.training import PRECISIONS  # noqa: E402
 from facegan.io.data import load_faces  # noqa: E402
 
 
@@ -86,7 +86,7 @@ def main():
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32")
     parser.add_argument("--diffaugment", action="store_true", help="with all three DiffAugment policies")
-    parser.add_argument("--distribute", choices=distribute.STRATEGIES, default="none")
+    parser.add_argument("--distribute", choices=STRATEGIES, default="none")
     args = parser.parse_args()
     replicas = distribute.replicas_for(args.distribute)  # before TensorFlow runs anything
     replicas.check_batch(args.batch_size)

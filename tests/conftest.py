@@ -50,12 +50,13 @@ def face_folder(tmp_path):
 def _tiny_run(tmp_path_factory, folder, **changes):
     """A tiny run of one epoch on 16 faces, in `folder` below a fresh temporary directory."""
     from facegan.gan import training
+    from facegan.gan.config import DEFAULTS
 
     root = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACEGAN_CACHE", str(root / "cache"))
         faces = write_faces(str(root / "faces"), 16)
-        training.train({**training.DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1, **changes},
+        training.train({**DEFAULTS, **TINY, "data": faces, "batch_size": 8, "epochs": 1, **changes},
                        str(root / folder))
     return str(root / folder)
 

@@ -12,16 +12,11 @@ at the target age.
 """
 import numpy as np
 
+from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH
 from facegan.aging.gender import kept_gender_offsets
-from facegan.aging.strengths import multiples_of
-from facegan.gan.prior import age_conditions, draw, neighbours
+from facegan.gan.prior import age_conditions, age_group, draw, neighbours
 from facegan.latent.projection import project
 
-# The default strengths, calibrated on the shipped pair, its gender reader and (for the photo's way) its strength
-# table with bench/aging.py (held-out 18-35-year-olds aged to 60): at these, the aged faces read to the outside
-# age estimator like real 55-65-year-olds.
-DETAILED_STRENGTH = 1.8
-REGENERATED_STRENGTH = 1.25
 # What aging changes in a photo is averaged over CHANGE_SAMPLES z's around its own, each coordinate moved by
 # N(0, CHANGE_SPREAD^2): the change that faces like this one undergo, less the redrawing of features that one
 # z alone brings with it. On bench/aging.py it keeps more people at the same estimated age.
@@ -29,91 +24,82 @@ CHANGE_SAMPLES = 32
 CHANGE_SPREAD = 0.3
 
 
-def load_models(generator_path):
-    """G(z, age), D(x, age), the latent encoder, the gender reader and the strength table (each None without
-    one) saved together for aging, each checked to be age-conditional, of G's size, or fit to that encoder or G."""
-    from facegan.aging import gender, strengths
-    from facegan.io import checkpoints, weights
-    from facegan.latent import encoder
-
-    generator = weights.load_model_h5(generator_path, "generator", conditional=True)
-    discriminator = weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator", True,
-                                          generator.output_shape[1])
-    latent_encoder = encoder.load_latent_encoder(generator_path, required=True)
-    return (generator, discriminator, latent_encoder,
-            gender.load_reader(gender.reader_path(generator_path), latent_encoder),
-            strengths.load_table(strengths.table_path(generator_path), generator))
-
-
-def age(generator, discriminator, encoder, faces, source_ages, target_age, strength=None, regenerate=False,
-        gender=None, table=None, **projection_settings):
-    """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1].
+def age(models, faces, source_ages, target_age, strength=None, regenerate=False, **projection_settings):
+    """(reconstructions at the source ages, faces at `target_age`, codes) for faces in [-1, 1], with `models`
+    (facegan.aging.models.AgingModels).
 
     The aged face is the photo plus what aging changed (`aging_change`), or with `regenerate` the generator's
     own face at the target age, as Age-cGAN shows it: the generator redraws few real faces as themselves, so
     the photo's own detail keeps far more of the person (docs/aging.md). `strength` scales the step from the
     source's age group to the target's (see `regenerate_at`); None takes the calibrated default of each way, by
-    the run's strength `table` (facegan.aging.strengths) for the photo's own way when there is one.
-    `gender`: the run's GenderReader (facegan.aging.gender), which keeps each face's gender as it ages; None: G's own
-    drift towards male with age is left in."""
-    projection = reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings)
-    aged = at_age(generator, faces, projection.codes, source_ages, target_age, strength, regenerate, gender=gender,
-                  table=table)
+    the run's strength table (facegan.aging.strengths) for the photo's own way when there is one. With the run's
+    gender reader (facegan.aging.gender), each face keeps its gender as it ages; without one, G's own drift
+    towards male with age is left in."""
+    projection = reproduce(models, faces, source_ages, **projection_settings)
+    aged = at_age(models, faces, projection.codes, source_ages, target_age, strength, regenerate)
     return projection.reconstructions, aged, projection.codes
 
 
-def reproduce(generator, discriminator, encoder, faces, source_ages, **projection_settings):
+def reproduce(models, faces, source_ages, **projection_settings):
     """The projection of faces at their source ages (step 2): its z's, from which any age is a few passes of G."""
-    return project(generator, discriminator, faces, conditions=age_conditions(source_ages), encoder=encoder,
-                   **projection_settings)
+    return project(models.generator, models.discriminator, faces, conditions=age_conditions(source_ages),
+                   encoder=models.encoder, **projection_settings)
 
 
-def at_age(generator, faces, codes, source_ages, target_age, strength=None, regenerate=False,
-           samples=CHANGE_SAMPLES, gender=None, table=None):
+def multiples_of(table, source_ages, target_age):
+    """Each face's multiple of the calibrated strength, from its source group's row and the target's column of a
+    strength table (facegan.aging.strengths)."""
+    target = age_group(int(round(target_age)))
+    return np.array([table[age_group(int(round(age))), target] for age in np.ravel(source_ages)], np.float32)
+
+
+def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False,
+           samples=CHANGE_SAMPLES):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection. `strength` None: the calibrated default, for the photo's way times
-    each face's multiple from `table` where there is one."""
-    if strength is None and table is not None and not regenerate:
-        strength = DETAILED_STRENGTH * multiples_of(table, source_ages, target_age)
+    each face's multiple from the models' strength table where there is one."""
+    if strength is None and models.strengths is not None and not regenerate:
+        strength = PHOTO_STRENGTH * multiples_of(models.strengths, source_ages, target_age)
     elif strength is None:
-        strength = REGENERATED_STRENGTH if regenerate else DETAILED_STRENGTH
+        strength = REGENERATED_STRENGTH if regenerate else PHOTO_STRENGTH
     if regenerate:
-        return regenerate_at(generator, codes, source_ages, target_age, strength, gender)
-    change = aging_change(generator, codes, source_ages, target_age, strength, samples, gender)
+        return regenerate_at(models, codes, source_ages, target_age, strength)
+    change = aging_change(models, codes, source_ages, target_age, strength, samples)
     return np.clip(np.asarray(faces) + change, -1.0, 1.0)
 
 
-def _aging_step(generator, codes, source_ages, target_age, strength, gender):
+def _aging_step(models, codes, source_ages, target_age, strength):
     """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them)."""
     source = age_conditions(source_ages)
     strength = np.reshape(np.asarray(strength, np.float32), (-1, 1))  # one for all, or one a face
-    toward = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
-    kept = 0.0 if gender is None else \
-        kept_gender_offsets(generator, gender, codes, source, toward)[:, None] * gender.direction
-    return source, toward, kept
+    aged = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
+    gender_shift = 0.0 if models.gender is None else \
+        kept_gender_offsets(models.generator, models.gender, codes, source, aged)[:, None] * models.gender.direction
+    return source, aged, gender_shift
 
 
-def regenerate_at(generator, codes, source_ages, target_age, strength=1.0, gender=None):
+def regenerate_at(models, codes, source_ages, target_age, strength=1.0):
     """G(z, c_source + strength x (c_target - c_source)): the faces of `codes` at `target_age`. 1 is the target
     group itself, 0 the reconstruction, 2 goes on past the target as far again (the one-hot groups enter G
-    linearly, so this is well defined); more than 1 makes up for a generator that under-ages. With `gender`,
-    z moves along its gender direction as far as keeps the face's gender (facegan.aging.gender)."""
+    linearly, so this is well defined); more than 1 makes up for a generator that under-ages. With the models'
+    gender reader, z moves along its gender direction as far as keeps the face's gender (facegan.aging.gender)."""
     codes = np.asarray(codes, np.float32)
-    _source, toward, kept = _aging_step(generator, codes, source_ages, target_age, strength, gender)
-    return draw(generator, codes + kept, toward)
+    _source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength)
+    return draw(models.generator, codes + gender_shift, aged)
 
 
-def aging_change(generator, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES, gender=None):
+def aging_change(models, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES):
     """What aging changes in each face, G(z', target) - G(z', source), averaged over `samples` z' around its
     code (CHANGE_SPREAD apart; 0 samples: z itself), to be added to the photo so that its own detail (and so its
-    identity) survives where the generator cannot draw it. With `gender`, each z' at the target moves as far
-    along the gender direction as its code's face needs to keep its gender."""
+    identity) survives where the generator cannot draw it. With the models' gender reader, each z' at the target
+    moves as far along the gender direction as its code's face needs to keep its gender."""
     codes = np.asarray(codes, np.float32)
-    source, toward, kept = _aging_step(generator, codes, source_ages, target_age, strength, gender)
+    source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength)
     nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
     count, faces = nearby.shape[:2]
     flat = nearby.reshape(count * faces, -1)
-    changes = (draw(generator, (nearby + kept).reshape(count * faces, -1), np.tile(toward, (count, 1)))
+    generator = models.generator
+    changes = (draw(generator, (nearby + gender_shift).reshape(count * faces, -1), np.tile(aged, (count, 1)))
                - draw(generator, flat, np.tile(source, (count, 1))))
     return changes.reshape(count, faces, *changes.shape[1:]).mean(axis=0)

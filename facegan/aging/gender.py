@@ -7,18 +7,15 @@ training faces, weighted so that each age group counts men and women alike (age 
 gender). Its logit is linear in z for G's faces, along `direction`; aging moves each z along it by the offset that
 keeps the reader's logit at the target age where it was at the source age (`kept_gender_offsets`).
 """
-import os
 from dataclasses import dataclass, fields
 
 import keras
 import numpy as np
 
-from facegan import FaceganError
-from facegan.gan.prior import draw
-from facegan.gan.prior import AGE_GROUPS, age_group, noise_dim, random_age_conditions, sample_noise
-from facegan.latent.encoder import encoder_path
+from facegan.aging.features import (FeatureReader, encoder_probe, features_model, load_fit, save_fit,
+                                     standardised_features)
+from facegan.gan.prior import AGE_GROUPS, age_group, draw, noise_dim, random_age_conditions, sample_noise
 
-READER_FILE = "gender_reader.npz"  # beside latent_encoder.h5, whose features it reads
 L2 = 0.05             # on the weights of the standardised features; with it, 85% right on the bundled sample
 EPOCHS = 30
 DIRECTION_SAMPLES = 500  # G's faces whose logits give the direction in z
@@ -27,44 +24,19 @@ LARGEST_OFFSET = 2.0  # along the unit direction; z's coordinates lie in [-1, 1]
 
 
 @dataclass
-class GenderReader:
-    weights: np.ndarray    # (features,), on standardised features; the logit is of "female"
-    bias: float
-    mean: np.ndarray       # of the features it was fit on
-    scale: np.ndarray
-    direction: np.ndarray  # (noise_dim,), unit: the z direction along which G's faces read more female
-    slope: float           # logit per unit of z along `direction`
-    probe: np.ndarray      # the encoder's z of a fixed noise image: which encoder this reader belongs to
-    features: keras.Model = None  # `features_model` of that encoder; not saved
-
-    def logits(self, images):
-        """The logit of "female" for images in [-1, 1]."""
-        found = self.features.predict(np.asarray(images, np.float32), verbose=0, batch_size=256)
-        return ((found - self.mean) / self.scale) @ self.weights + self.bias
+class GenderReader(FeatureReader):
+    """A FeatureReader whose reading is the logit of "female", and what it does to G's faces in z."""
+    direction: np.ndarray = None  # (noise_dim,), unit: the z direction along which G's faces read more female
+    slope: float = 0.0            # logit per unit of z along `direction`
+    probe: np.ndarray = None      # facegan.aging.features.encoder_probe: which encoder it reads
 
 
 SAVED = [field.name for field in fields(GenderReader) if field.name != "features"]
 
 
-def features_model(encoder):
-    """The encoder without its last (z) layer: what the reader reads."""
-    inputs = keras.Input(encoder.input_shape[1:])
-    outputs = inputs
-    for layer in encoder.layers[:-1]:
-        outputs = layer(outputs)
-    return keras.Model(inputs, outputs)
-
-
-def _probe(encoder):
-    image = np.random.default_rng(0).uniform(-1, 1, (1,) + tuple(encoder.input_shape[1:])).astype(np.float32)
-    return keras.ops.convert_to_numpy(encoder(image, training=False))[0]
-
-
 def fit_reader(encoder, generator, faces, genders, ages, seed=0):
     """A GenderReader for faces in [-1, 1] with genders (0 male, 1 female, as UTKFace names them) and ages."""
-    features = features_model(encoder)
-    found = features.predict(np.asarray(faces, np.float32), verbose=0, batch_size=256)
-    mean, scale = found.mean(axis=0), found.std(axis=0) + 1e-6
+    features, standard, mean, scale = standardised_features(encoder, faces)
     genders = np.asarray(genders, np.float32)
     groups = np.array([age_group(int(round(age))) for age in ages])
     balance = np.zeros(len(genders), np.float32)
@@ -74,16 +46,16 @@ def fit_reader(encoder, generator, faces, genders, ages, seed=0):
             balance[chosen] = 1.0 / max(chosen.sum(), 1)
     balance *= len(balance) / balance.sum()
     keras.utils.set_random_seed(seed)
-    head = keras.Sequential([keras.Input(found.shape[1:]),
+    head = keras.Sequential([keras.Input(standard.shape[1:]),
                              keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(L2))])
     head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    head.fit((found - mean) / scale, genders, sample_weight=balance, epochs=EPOCHS, batch_size=256, verbose=0)
+    head.fit(standard, genders, sample_weight=balance, epochs=EPOCHS, batch_size=256, verbose=0)
     kernel, bias = (keras.ops.convert_to_numpy(value) for value in head.layers[-1].weights)
-    reader = GenderReader(kernel[:, 0], float(bias[0]), mean, scale, None, 0.0, _probe(encoder), features)
+    reader = GenderReader(kernel[:, 0], float(bias[0]), mean, scale, features, probe=encoder_probe(encoder))
     rng = np.random.default_rng(seed)
     codes = sample_noise(rng, DIRECTION_SAMPLES, noise_dim(generator))
     conditions = random_age_conditions(rng, DIRECTION_SAMPLES)
-    read = reader.logits(draw(generator, codes, conditions))
+    read = reader.read(draw(generator, codes, conditions))
     coefficients = np.linalg.lstsq(np.concatenate([codes, conditions], axis=1), read, rcond=None)[0]
     along = coefficients[:codes.shape[1]]
     reader.direction, reader.slope = (along / np.linalg.norm(along)).astype(np.float32), float(np.linalg.norm(along))
@@ -93,40 +65,23 @@ def fit_reader(encoder, generator, faces, genders, ages, seed=0):
 def kept_gender_offsets(generator, reader, codes, source_conditions, target_conditions):
     """How far to move each z along the reader's direction so that G's face at the target condition reads as
     female (or male) as at the source: a few Newton steps with the fitted slope."""
-    goal = reader.logits(draw(generator, codes, source_conditions))
+    goal = reader.read(draw(generator, codes, source_conditions))
     offsets = np.zeros(len(codes), np.float32)
     for _ in range(OFFSET_ITERATIONS):
         moved = codes + offsets[:, None] * reader.direction
-        offsets += (goal - reader.logits(draw(generator, moved, target_conditions))) / reader.slope
+        offsets += (goal - reader.read(draw(generator, moved, target_conditions))) / reader.slope
         offsets = np.clip(offsets, -LARGEST_OFFSET, LARGEST_OFFSET)
     return offsets
 
 
-def reader_path(generator_path):
-    """Where the gender reader of a generator lives: beside its latent encoder."""
-    return os.path.join(os.path.dirname(encoder_path(generator_path)), READER_FILE)
-
-
 def save_reader(reader, path):
-    from facegan.io.files import replaced_atomically
-
-    with replaced_atomically(path) as temporary:
-        np.savez(temporary, **{name: getattr(reader, name) for name in SAVED})
+    save_fit(path, {name: getattr(reader, name) for name in SAVED})
 
 
 def load_reader(path, encoder):
     """The reader at `path`, checked to read this encoder's features; None where there is no file."""
-    if not os.path.isfile(path):
+    saved = load_fit(path, SAVED, encoder_probe(encoder), "gender reader", "latent encoder", "facegan fit-gender")
+    if saved is None:
         return None
-    try:
-        with np.load(path) as saved:
-            reader = GenderReader(**{name: saved[name] for name in SAVED})
-    except (OSError, ValueError, KeyError, TypeError) as problem:
-        raise FaceganError(f"{path}: not a gender reader ({problem})") from None
-    probe = _probe(encoder)
-    if reader.probe.shape != probe.shape or not np.allclose(reader.probe, probe, rtol=0,
-                                                            atol=1e-3 * np.abs(probe).max()):
-        raise FaceganError(f"{path}: fit to another latent encoder than the one beside it; fit it again with "
-                           "`facegan fit-gender`")
-    reader.bias, reader.slope, reader.features = float(reader.bias), float(reader.slope), features_model(encoder)
-    return reader
+    return GenderReader(**{**saved, "bias": float(saved["bias"]), "slope": float(saved["slope"]),
+                           "features": features_model(encoder)})

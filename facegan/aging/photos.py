@@ -10,7 +10,8 @@ from facegan import FaceganError
 from facegan.aging.placement import FEATHER, Placement, centre_square, crop
 from facegan.io.pixels import to_unit
 
-FULL = float("inf")  # read_picture's smallest useful side for a photo decoded whole, at its own resolution
+# read_picture's smallest useful side that decodes a photo whole, at its own resolution
+FULL_RESOLUTION = float("inf")
 
 
 @dataclass
@@ -35,7 +36,7 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print, dete
     faces, ages, usable, placements, pictures = [], [], [], [], []
     for path in files:
         try:
-            picture = read_picture(path, FULL)
+            picture = read_picture(path, FULL_RESOLUTION)
             if aligned:
                 face, where = centre_face(picture, image_size), centre_square(*picture.size)
             else:

@@ -9,51 +9,29 @@ The reader: a ridge regression on the latent encoder's last features (as the gen
 fit on labelled faces. Its own scale is off (it reads G's aged faces older than real faces of that age), so only
 comparisons between groups at one target are taken from it, never an age itself.
 """
-import os
-from dataclasses import dataclass
-
-import keras
 import numpy as np
 
 from facegan import FaceganError
-from facegan.aging.gender import features_model
-from facegan.gan.prior import draw
-from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, noise_dim, sample_noise
-from facegan.latent.encoder import encoder_path
+from facegan.aging import algorithm, defaults
+from facegan.aging.features import FeatureReader, generator_probe, load_fit, save_fit, standardised_features
+from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw, noise_dim, sample_noise
 
-TABLE_FILE = "aging_strengths.npz"  # beside latent_encoder.h5 and gender_reader.npz
 REFERENCE_GROUP = age_group(25)     # the 20-29s: the calibrated strength is theirs
 RIDGE = 10.0                        # on the standardised features
 MULTIPLES = (0.6, 0.8, 1.0, 1.2, 1.4, 1.6)  # of the calibrated strength, tried for each pair; the table stays inside
 # G's faces drawn for each source group, and the z's near each that its change is averaged over (fewer than
 # `facegan age`'s: many faces with few z's each vary less from one seed to another than few faces with many)
 FACES = 128
-CHANGE_SAMPLES = 8
-
-
-@dataclass
-class AgeReader:
-    weights: np.ndarray  # (features,), on standardised features
-    bias: float
-    mean: np.ndarray
-    scale: np.ndarray
-    features: keras.Model  # `facegan.aging.gender.features_model` of the encoder
-
-    def ages(self, images):
-        found = self.features.predict(np.asarray(images, np.float32), verbose=0, batch_size=256)
-        return ((found - self.mean) / self.scale) @ self.weights + self.bias
+FIT_CHANGE_SAMPLES = 8
 
 
 def fit_age_reader(encoder, faces, ages):
-    """An AgeReader for faces in [-1, 1] of known ages (years)."""
-    features = features_model(encoder)
-    found = features.predict(np.asarray(faces, np.float32), verbose=0, batch_size=256)
-    mean, scale = found.mean(axis=0), found.std(axis=0) + 1e-6
-    standard = (found - mean) / scale
+    """A FeatureReader (facegan.aging.features) of the age in years of faces in [-1, 1]."""
+    features, standard, mean, scale = standardised_features(encoder, faces)
     ages = np.asarray(ages, np.float64)
     weights = np.linalg.solve(standard.T @ standard + RIDGE * np.eye(standard.shape[1]),
                               standard.T @ (ages - ages.mean()))
-    return AgeReader(weights, float(ages.mean()), mean, scale, features)
+    return FeatureReader(weights, float(ages.mean()), mean, scale, features)
 
 
 def _crossing(multiples, readings, goal):
@@ -65,15 +43,16 @@ def _crossing(multiples, readings, goal):
     return multiples[int(np.argmin(np.abs(np.asarray(readings) - goal)))]
 
 
-def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=None):
-    """The (groups, groups) table of multiples of the calibrated strength `base`. `aged_at(faces, codes,
-    source_ages, target_age, strength)` ages G's faces as `facegan age` does (facegan.aging.algorithm.at_age with
-    the run's gender reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no
-    photos are needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
+def fit_table(models, reader, faces=None, seed=0, progress=None):
+    """The (groups, groups) table of multiples of the calibrated strength (defaults.PHOTO_STRENGTH), G's faces
+    aged as `facegan age` ages them with `models` (facegan.aging.models.AgingModels: G and the run's gender
+    reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no photos are
+    needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
     reference step to match), and on the diagonal (no step at all)."""
     groups = len(AGE_GROUPS)
     table = np.ones((groups, groups))
     faces = faces or FACES
+    generator, base = models.generator, defaults.PHOTO_STRENGTH
     codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
     representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
@@ -81,8 +60,10 @@ def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=Non
     own = [draw(generator, codes, age_conditions(group_ages)) for group_ages in ages]  # G's faces of each group
 
     def readings(group, target, multiples):
-        return [float(np.mean(reader.ages(aged_at(own[group], codes, ages[group], representative[target],
-                                                  base * multiple)))) for multiple in multiples]
+        return [float(np.mean(reader.read(algorithm.at_age(models, own[group], codes, ages[group],
+                                                           representative[target], base * multiple,
+                                                           samples=FIT_CHANGE_SAMPLES))))
+                for multiple in multiples]
 
     targets = [target for target in range(groups) if target != REFERENCE_GROUP]
     goals = {target: readings(REFERENCE_GROUP, target, [1.0])[0] for target in targets}
@@ -95,42 +76,18 @@ def fit_table(generator, reader, base, aged_at, faces=None, seed=0, progress=Non
     return table
 
 
-def multiples_of(table, source_ages, target_age):
-    """Each face's multiple of the calibrated strength, from its source group's row and the target's column."""
-    target = age_group(int(round(target_age)))
-    return np.array([table[age_group(int(round(age))), target] for age in np.ravel(source_ages)], np.float32)
-
-
-def table_path(generator_path):
-    """Where a generator's table lives: beside its latent encoder."""
-    return os.path.join(os.path.dirname(encoder_path(generator_path)), TABLE_FILE)
-
-
-def _probe(generator):
-    """G's face at a fixed z and group: which generator a table belongs to."""
-    codes = sample_noise(np.random.default_rng(0), 1, noise_dim(generator))
-    return draw(generator, codes, age_conditions([25]))[0]
-
-
 def save_table(table, generator, path):
-    from facegan.io.files import replaced_atomically
-
-    with replaced_atomically(path) as temporary:
-        np.savez(temporary, strengths=table, probe=_probe(generator))
+    save_fit(path, {"strengths": table, "probe": generator_probe(generator)})
 
 
 def load_table(path, generator):
     """The table at `path`, checked to belong to this generator; None where there is no file."""
-    if not os.path.isfile(path):
+    saved = load_fit(path, ("strengths", "probe"), generator_probe(generator), "strength table", "generator",
+                     "facegan fit-strengths")
+    if saved is None:
         return None
-    try:
-        with np.load(path) as saved:
-            table, probe = saved["strengths"], saved["probe"]
-    except (OSError, ValueError, KeyError) as problem:
-        raise FaceganError(f"{path}: not a strength table ({problem})") from None
     groups = len(AGE_GROUPS)
-    own = _probe(generator)
-    if table.shape != (groups, groups) or probe.shape != own.shape or not np.allclose(probe, own, atol=1e-3):
-        raise FaceganError(f"{path}: fit to another generator than the one beside it; fit it again with "
-                           "`facegan fit-strengths`")
-    return table
+    if saved["strengths"].shape != (groups, groups):
+        raise FaceganError(f"{path}: not a strength table (its table is {saved['strengths'].shape}, not "
+                           f"{groups}x{groups})")
+    return saved["strengths"]

@@ -31,14 +31,16 @@ class Parser(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    # Several commands' defaults live in modules that import Keras, so TensorFlow loads before parsing.
-    import_tensorflow_quietly()
+    """Parses before TensorFlow loads (every module a parser imports is Keras-free: the defaults it shows live in
+    facegan.gan.config, facegan.latent.defaults and facegan.aging.defaults), so --help and flag errors answer at
+    once; a command that runs then gets TensorFlow with its start-up lines held back."""
     parser = Parser(prog="facegan", description="DCGAN faces in Keras 3.")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"facegan.commands.{module_name}")
         module.add_arguments(subparsers.add_parser(name, help=module.HELP, description=module.HELP))
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()
     try:
         importlib.import_module(f"facegan.commands.{COMMANDS[args.command]}").run(args)
     except FaceganError as problem:

@@ -9,7 +9,7 @@ BATCH = 64  # photos projected together: a folder goes through in batches
 
 
 def add_arguments(parser):
-    from facegan.aging.algorithm import DETAILED_STRENGTH, REGENERATED_STRENGTH
+    from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH
     from facegan.commands.common import add_projection_arguments
 
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR", help="photos of faces, or folders of them")
@@ -31,7 +31,7 @@ def add_arguments(parser):
                              "what aging changed, G(z, to) - G(z, from), which keeps far more of the person)")
     parser.add_argument("--strength", type=float,
                         help="how far to move the age condition, as a multiple of the step from the source age to "
-                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {DETAILED_STRENGTH:g}, "
+                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {PHOTO_STRENGTH:g}, "
                              f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
                              "faces aged to 60 look 60)")
     add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
@@ -67,12 +67,12 @@ def run(args):
     from facegan.aging import algorithm
     from facegan.aging.photos import face_detector, read_photos
     from facegan.aging.results import save_aged
-    from facegan.commands.common import aging_folder, load_conditional_models, output_names, projection_settings
+    from facegan.commands.common import load_aging_models, output_names, projection_settings
+    from facegan.io import model_folder
     from facegan.io.pixels import to_unit
 
     _check_ages(args)
-    run_dir = aging_folder(args.checkpoint)
-    generator, discriminator, encoder, reader, table = load_conditional_models(run_dir)
+    models = load_aging_models(model_folder.find(args.checkpoint, conditional=True))
     files = _photo_files(args.inputs)
     detector = None if args.aligned else face_detector()
     settings = projection_settings(args)
@@ -81,14 +81,13 @@ def run(args):
     for number, start in enumerate(batches, 1):  # read a batch at a time: its whole photos are held till written
         if len(batches) > 1:
             print(f"batch {number}/{len(batches)}")
-        photos = read_photos(files[start:start + BATCH], generator.output_shape[1], args.aligned,
+        photos = read_photos(files[start:start + BATCH], models.generator.output_shape[1], args.aligned,
                              args.from_age, detector=detector)
         if not photos.files:
             continue
         usable += photos.files
-        reconstructions, aged, _codes = algorithm.age(generator, discriminator, encoder, to_unit(photos.faces),
-                                                      photos.ages, args.target_age, args.strength, args.regenerate,
-                                                      reader, table, **settings)
+        reconstructions, aged, _codes = algorithm.age(models, to_unit(photos.faces), photos.ages, args.target_age,
+                                                      args.strength, args.regenerate, **settings)
         names = output_names(usable)[-len(photos.files):]
         save_aged(args.out, names, photos, reconstructions, aged, args.target_age, args.size)
     if not usable:

@@ -4,8 +4,6 @@ import os
 
 from facegan import FaceganError
 
-RUNS_ROOT = "checkpoints"  # where `train` puts runs, and `generate` looks for the newest one
-
 
 class ProgressBar:
     """A progress bar with the time left (facegan.io.progress), made on first use so that it knows the total; a new
@@ -25,38 +23,24 @@ class ProgressBar:
             self.bar.update(done)
 
 
-def load_generator(checkpoint, conditional=None, newest_run_first=False):
-    """(generator, its path) from --checkpoint, else the shipped model (or, with `newest_run_first`, the newest
-    run under checkpoints/), through the checked loader (weights.load_model_h5): a generator, age-conditional or
-    plain as `conditional` asks (None: either); says which weights it loaded."""
-    from facegan.io import checkpoints, weights
+def load_generator(folder, conditional=None):
+    """G of a ModelFolder (facegan.io.model_folder), age-conditional or plain as `conditional` asks (None: either);
+    says which weights it loaded."""
+    from facegan.io import model_folder
 
-    path = checkpoints.find_generator(checkpoint, RUNS_ROOT, conditional, newest_run_first)
-    generator = weights.load_model_h5(path, "generator", conditional)
-    chose_a_run = checkpoint is None and os.path.isfile(os.path.join(os.path.dirname(path), checkpoints.STATE_FILE))
-    print(f"weights: {checkpoints.describe(path)}"
-          + ("; the newest run (choose others with --checkpoint)" if chose_a_run else ""))
-    return generator, path
+    generator = folder.load_generator(conditional)
+    print(f"weights: {model_folder.describe(folder.generator)}"
+          + ("; the newest run (choose others with --checkpoint)" if folder.newest else ""))
+    return generator
 
 
-def load_discriminator(generator, generator_path):
-    """The discriminator saved beside a generator (projection's perceptual loss needs it), checked to match it:
-    age-conditional or not as G is, and of G's image size."""
-    from facegan.gan.models import is_conditional
-    from facegan.io import checkpoints, weights
+def load_latent_encoder(folder, required):
+    """The latent encoder of a ModelFolder (or None, unless `required`); says whether projection starts from it."""
+    from facegan.io import model_folder
 
-    return weights.load_model_h5(checkpoints.find_discriminator(generator_path), "discriminator",
-                                 is_conditional(generator), generator.output_shape[1])
-
-
-def load_latent_encoder(generator_path, required=False):
-    """The latent encoder of a generator (or None, unless `required`); says whether projection starts from it."""
-    from facegan.io import checkpoints
-    from facegan.latent import encoder
-
-    latent_encoder = encoder.load_latent_encoder(generator_path, required)
-    print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}" if latent_encoder
-          else f"latent encoder: none ({encoder.ENCODER_FILE}), so projection starts from random z; "
+    latent_encoder = folder.load_encoder(required)
+    print(f"latent encoder: {model_folder.describe(folder.encoder)}" if latent_encoder
+          else f"latent encoder: none ({model_folder.ENCODER_FILE}), so projection starts from random z; "
                "`facegan train-encoder` makes one")
     return latent_encoder
 
@@ -64,46 +48,28 @@ def load_latent_encoder(generator_path, required=False):
 def load_face_math_models(checkpoint):
     """G, D and the latent encoder (None without one) for projecting faces: --checkpoint, else the shipped
     unconditional model; a plain pair."""
-    generator, generator_path = load_generator(checkpoint, conditional=False)
-    return generator, load_discriminator(generator, generator_path), load_latent_encoder(generator_path)
+    from facegan.io import model_folder
+
+    folder = model_folder.find(checkpoint, conditional=False)
+    generator = load_generator(folder, conditional=False)
+    return generator, folder.load_discriminator(generator), load_latent_encoder(folder, required=False)
 
 
-def aging_folder(checkpoint, newest_run_first=False):
-    """The folder of an age-conditional model: --checkpoint, else (with `newest_run_first`) the newest conditional
-    run, else the shipped checkpoints/aging-utkface-64."""
-    from facegan.io import checkpoints
+def load_aging_models(folder):
+    """The AgingModels of an age-conditional ModelFolder (facegan.aging.models); says which weights it loaded."""
+    from facegan.aging.models import AgingModels
+    from facegan.io import model_folder
 
-    folder = checkpoint or (checkpoints.newest_run(RUNS_ROOT, conditional=True) if newest_run_first else None)
-    folder = folder or checkpoints.SHIPPED_AGING_DIR
-    if not os.path.isdir(folder):
-        raise FaceganError(f"{folder}: not a run folder, nor a folder with {checkpoints.GENERATOR_FILE}")
-    return folder
-
-
-def conditional_generator_path(folder):
-    """The generator of an aging folder, as every aging command finds it."""
-    from facegan.io import checkpoints
-
-    return checkpoints.find_generator(folder, RUNS_ROOT, conditional=True, newest_run_first=False)
-
-
-def load_conditional_models(folder):
-    """G(z, age), D(x, age), the latent encoder, the gender reader and the strength table (each None without
-    one) of an aging folder (facegan.aging.algorithm.load_models); says which weights it loaded."""
-    from facegan.aging import algorithm, gender, strengths
-    from facegan.io import checkpoints
-    from facegan.latent import encoder
-
-    generator_path = conditional_generator_path(folder)
-    models = algorithm.load_models(generator_path)
-    print(f"weights: {checkpoints.describe(generator_path)}")
-    print(f"latent encoder: {checkpoints.describe(encoder.encoder_path(generator_path))}")
-    print(f"gender reader: {checkpoints.describe(gender.reader_path(generator_path))}" if models[3]
-          else f"gender reader: none ({gender.READER_FILE}), so faces keep whatever drift in gender G gives "
+    models = AgingModels.load(folder)
+    print(f"weights: {model_folder.describe(folder.generator)}"
+          + ("; the newest run (choose others with --checkpoint)" if folder.newest else ""))
+    print(f"latent encoder: {model_folder.describe(folder.encoder)}")
+    print(f"gender reader: {model_folder.describe(folder.gender_reader)}" if models.gender
+          else f"gender reader: none ({model_folder.READER_FILE}), so faces keep whatever drift in gender G gives "
                "them as they age; `facegan fit-gender` makes one")
-    print(f"strength table: {checkpoints.describe(strengths.table_path(generator_path))}" if models[4]
-          is not None else f"strength table: none ({strengths.TABLE_FILE}), so every age group ages by one "
-                           "strength; `facegan fit-strengths` makes one")
+    print(f"strength table: {model_folder.describe(folder.strength_table)}" if models.strengths is not None
+          else f"strength table: none ({model_folder.TABLE_FILE}), so every age group ages by one strength; "
+               "`facegan fit-strengths` makes one")
     return models
 
 
@@ -125,31 +91,31 @@ def add_projection_arguments(parser, checkpoint_help=None, encoder_required=Fals
     """The flags of every command that projects faces into z (project, math, interpolate, complete, age); with
     `encoder_required` (age), the help leaves out the defaults of a start without an encoder; `refine` (project,
     complete: the commands that show the reconstruction itself) adds --refine-steps."""
-    from facegan.latent import projection
-    from facegan.latent.encoder import ENCODER_FILE
+    from facegan.io.model_folder import ENCODER_FILE
+    from facegan.latent import defaults
 
     parser.add_argument("--checkpoint", metavar="PATH",
                         help=checkpoint_help or "a run folder, or a generator.h5 with its discriminator.h5 (and "
                                                 f"{ENCODER_FILE}, if trained) beside it (default: the shipped "
                                                 "checkpoints/dcgan-utkface-64)")
-    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {projection.STEPS}"
+    without = "" if encoder_required else f" when the checkpoint has {ENCODER_FILE}, else {defaults.STEPS}"
     group = parser.add_argument_group("projection (finding each face's z)")
     group.add_argument("--steps", type=int, metavar="N",
-                       help=f"optimisation steps per face (default: {projection.STEPS_FROM_ENCODER} from the latent "
+                       help=f"optimisation steps per face (default: {defaults.STEPS_FROM_ENCODER} from the latent "
                             f"encoder's guess{without})")
-    without = "" if encoder_required else f" with an encoder, else {projection.RESTARTS}"
+    without = "" if encoder_required else f" with an encoder, else {defaults.RESTARTS}"
     group.add_argument("--restarts", type=int, metavar="N",
                        help="starting points per face, the first the encoder's guess if there is one, the others "
-                            f"random; the best is kept (default: {projection.RESTARTS_FROM_ENCODER}{without})")
-    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=projection.PERCEPTUAL_WEIGHT,
+                            f"random; the best is kept (default: {defaults.RESTARTS_FROM_ENCODER}{without})")
+    group.add_argument("--lambda", type=float, dest="perceptual_weight", default=defaults.PERCEPTUAL_WEIGHT,
                        metavar="L", help="weight of the perceptual (discriminator) loss against the pixel loss "
                                          "(default %(default)s)")
-    group.add_argument("--z-lr", type=float, dest="learning_rate", default=projection.LEARNING_RATE, metavar="LR",
+    group.add_argument("--z-lr", type=float, dest="learning_rate", default=defaults.LEARNING_RATE, metavar="LR",
                        help="Adam learning rate for z (default %(default)s)")
     group.add_argument("--seed", type=int, default=0, metavar="S",
                        help="seed of the random starting points (default %(default)s)")
     if refine:
-        group.add_argument("--refine-steps", type=int, default=projection.REFINE_STEPS, metavar="N",
+        group.add_argument("--refine-steps", type=int, default=defaults.REFINE_STEPS, metavar="N",
                            help="then refine the generator's first 4x4 feature map for N steps, so that the "
                                 "reconstruction keeps the person; the z is kept as found (0: z alone; default "
                                 "%(default)s)")

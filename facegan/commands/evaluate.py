@@ -22,16 +22,18 @@ def run(args):
 
     from facegan.commands.common import ProgressBar, load_generator
     from facegan.gan.models import is_conditional
+    from facegan.io import model_folder
     from facegan.metrics import fid, judges
 
     if args.n < 2:
         raise FaceganError(f"--n must be at least 2, not {args.n}")
     if not os.path.isdir(args.real):
         raise FaceganError(f"{args.real}: no such folder")
-    generator, generator_path = load_generator(args.checkpoint, newest_run_first=True)
+    folder = model_folder.find(args.checkpoint, newest_run_first=True)
+    generator = load_generator(folder)
     result = fid.score(generator, args.real, args.n, args.seed, ProgressBar("Inception features", "image"))
     size = generator.output_shape[1]
-    print(f"{generator_path} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
+    print(f"{folder.generator} vs {args.real} at {size}x{size}: FID {result['fid']:.2f}, "
           f"KID {result['kid']:.4f} +- {result['kid_std']:.4f} ({result['generated']} generated, "
           f"{result['real']} real)")
     if is_conditional(generator):

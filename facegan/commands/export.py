@@ -18,12 +18,11 @@ def add_arguments(parser):
 
 
 def run(args):
-    from facegan.commands.common import RUNS_ROOT
-    from facegan.io import checkpoints, weights
+    from facegan.io import model_folder, weights
 
-    source = checkpoints.find_generator(args.checkpoint, RUNS_ROOT)
+    source = model_folder.find(args.checkpoint, newest_run_first=True).generator
     if os.path.abspath(source) == os.path.abspath(args.out):
         raise FaceganError(f"{args.out}: the copy must go to another file than {source}")
     model = weights.export_keras2(source, args.out)
-    print(f"{checkpoints.describe(source)} -> {os.path.normpath(args.out)} (tf-keras reads it; inputs: "
+    print(f"{model_folder.describe(source)} -> {os.path.normpath(args.out)} (tf-keras reads it; inputs: "
           f"{', '.join(tensor.name for tensor in model.inputs)})")

@@ -16,7 +16,8 @@ def run(args):
     import numpy as np
 
     from facegan.aging import gender
-    from facegan.commands.common import aging_folder, load_generator, load_latent_encoder, read_inputs
+    from facegan.commands.common import load_generator, load_latent_encoder, read_inputs
+    from facegan.io import model_folder
     from facegan.io.data import find_images, read_ages, read_genders
     from facegan.io.pixels import to_unit
 
@@ -30,9 +31,9 @@ def run(args):
     if counts.min() < FEWEST:
         raise FaceganError(f"{args.data}: {counts[0]} men and {counts[1]} women named AGE_GENDER_... (after "
                            f"--exclude); the reader needs at least {FEWEST} of each")
-    folder = aging_folder(args.checkpoint, newest_run_first=True)
-    generator, generator_path = load_generator(folder, conditional=True)
-    encoder = load_latent_encoder(generator_path, required=True)
+    folder = model_folder.find(args.checkpoint, conditional=True, newest_run_first=True)
+    generator = load_generator(folder, conditional=True)
+    encoder = load_latent_encoder(folder, required=True)
     paths = [files[index] for index in chosen]
     faces = read_inputs(paths, generator)  # unusable files are listed and left out
     labels = {path: (ages[index], genders[index]) for path, index in zip(paths, chosen)}
@@ -40,6 +41,6 @@ def run(args):
     counts = np.bincount(fit_genders, minlength=2)
     print(f"fitting on {counts[0]} men and {counts[1]} women")
     reader = gender.fit_reader(encoder, generator, to_unit(faces.images), fit_genders, fit_ages, args.seed)
-    path = gender.reader_path(generator_path)
+    path = folder.gender_reader
     gender.save_reader(reader, path)
     print(f"gender reader -> {path} (the logit moves {reader.slope:.3g} per unit of z along its direction)")

@@ -17,10 +17,10 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from facegan.aging import algorithm, strengths
-    from facegan.commands.common import (ProgressBar, aging_folder, conditional_generator_path,
-                                         load_conditional_models, read_inputs)
+    from facegan.aging import defaults, strengths
+    from facegan.commands.common import ProgressBar, load_aging_models, read_inputs
     from facegan.gan.prior import AGE_GROUPS
+    from facegan.io import model_folder
     from facegan.io.data import find_images, read_ages
     from facegan.io.pixels import to_unit
 
@@ -33,23 +33,18 @@ def run(args):
         raise FaceganError(f"{args.data}: {len(labelled)} faces with an age (after --exclude); the age reader "
                            f"needs at least {FEWEST}")
     chosen = sorted(np.random.default_rng(args.seed).permutation(labelled)[:args.n])
-    folder = aging_folder(args.checkpoint, newest_run_first=True)
-    generator, _discriminator, encoder, gender, _table = load_conditional_models(folder)
-    faces = read_inputs([files[index] for index in chosen], generator)  # unusable files are listed and left out
+    folder = model_folder.find(args.checkpoint, conditional=True, newest_run_first=True)
+    models = load_aging_models(folder)
+    faces = read_inputs([files[index] for index in chosen], models.generator)  # unusable files are listed and left out
     known = dict(zip(files, ages))
     print(f"fitting the age reader on {len(faces)} faces")
-    reader = strengths.fit_age_reader(encoder, to_unit(faces.images), [known[path] for path in faces.files])
-
-    def aged_at(own, codes, source_ages, target_age, strength):
-        return algorithm.at_age(generator, own, codes, source_ages, target_age, strength,
-                                samples=strengths.CHANGE_SAMPLES, gender=gender)
-
-    table = strengths.fit_table(generator, reader, algorithm.DETAILED_STRENGTH, aged_at, seed=args.seed,
+    reader = strengths.fit_age_reader(models.encoder, to_unit(faces.images), [known[path] for path in faces.files])
+    table = strengths.fit_table(models, reader, seed=args.seed,
                                 progress=ProgressBar("ageing G's faces of each group to each other group", "pair"))
-    path = strengths.table_path(conditional_generator_path(folder))
-    strengths.save_table(table, generator, path)
+    path = folder.strength_table
+    strengths.save_table(table, models.generator, path)
     names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
-    print(f"multiples of the calibrated strength ({algorithm.DETAILED_STRENGTH:g}), from (rows) to (columns):")
+    print(f"multiples of the calibrated strength ({defaults.PHOTO_STRENGTH:g}), from (rows) to (columns):")
     print(" " * 7 + " ".join(f"{name:>7}" for name in names))
     for name, row in zip(names, table):
         print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))

@@ -29,7 +29,7 @@ def run(args):
     from facegan.commands.common import load_generator
     from facegan.gan import prior
     from facegan.gan.models import is_conditional
-    from facegan.io import checkpoints, pictures
+    from facegan.io import model_folder, pictures
 
     if args.n < 1:
         raise FaceganError(f"--n must be at least 1, not {args.n}")
@@ -37,12 +37,13 @@ def run(args):
     if args.age is not None and not 0 <= args.age <= prior.OLDEST:
         raise FaceganError(f"--age must be between 0 and {prior.OLDEST}, not {args.age:g}")
     wants_age = args.age is not None or args.age_sweep
-    generator, generator_path = load_generator(args.checkpoint, conditional=True if wants_age else None,
-                                               newest_run_first=True)
+    conditional = True if wants_age else None
+    folder = model_folder.find(args.checkpoint, conditional, newest_run_first=True)
+    generator = load_generator(folder, conditional)
     conditional = is_conditional(generator)  # with --age or --age-sweep, load_generator made sure of it
     rng = np.random.default_rng(args.seed)
     dim = prior.noise_dim(generator)
-    if checkpoints.is_vae(generator_path):
+    if folder.is_vae:
         noise = rng.standard_normal((args.n, dim)).astype(np.float32)  # a VAE decoder's prior is N(0, 1)
     else:
         noise = prior.sample_noise(rng, args.n, dim)

@@ -9,7 +9,7 @@ HELP = "a web page to age a photo, and to draw and morph new faces (pip install 
 
 
 def add_arguments(parser):
-    from facegan.latent.projection import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER
+    from facegan.latent.defaults import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER
     from facegan.serve.jobs import Limits
 
     parser.add_argument("--host", default="127.0.0.1",

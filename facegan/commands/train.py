@@ -11,10 +11,9 @@ FIXED_ON_RESUME = ("model", "conditional", "image_size", "filters")  # the shape
 
 def add_arguments(parser):
     """Every flag defaults to None, so that --resume can tell what was given from what was not; the defaults
-    themselves are training.DEFAULTS, shown in the help from there."""
-    from facegan.commands.common import RUNS_ROOT
-    from facegan.gan.distribute import STRATEGIES
-    from facegan.gan.training import DEFAULTS
+    themselves are facegan.gan.config.DEFAULTS, shown in the help from there."""
+    from facegan.gan.config import DEFAULTS, STRATEGIES
+    from facegan.io.model_folder import RUNS_ROOT
 
     def option(group, flag, help_text, shown=None, **settings):
         key = settings.get("dest", flag[2:].replace("-", "_"))
@@ -93,17 +92,18 @@ def add_arguments(parser):
 
 
 def run(args):
-    from facegan.commands.common import RUNS_ROOT
     from facegan.gan import training
-    from facegan.io import checkpoints
+    from facegan.gan.config import DEFAULTS
+    from facegan.io import model_folder
+    from facegan.io.model_folder import RUNS_ROOT
 
     chosen = {key: value for key, value in vars(args).items()
-              if key in training.DEFAULTS and value is not None}
+              if key in DEFAULTS and value is not None}
     if args.resume:
-        run_dir = args.out or checkpoints.newest_run(RUNS_ROOT)
-        if run_dir is None or checkpoints.checkpoint_dir(run_dir) is None:
+        run_dir = args.out or model_folder.newest_run(RUNS_ROOT)
+        if run_dir is None or model_folder.checkpoint_dir(run_dir) is None:
             raise FaceganError(f"{run_dir or os.path.join(RUNS_ROOT, '')}: no checkpoint to resume from")
-        config = {**training.DEFAULTS, **checkpoints.read_config(run_dir)}
+        config = {**DEFAULTS, **model_folder.read_config(run_dir)}
         if "init_from" in chosen:
             raise FaceganError("--init-from starts a new run; a --resume continues from the run's own checkpoint")
         for fixed in FIXED_ON_RESUME:
@@ -111,16 +111,16 @@ def run(args):
                 raise FaceganError(f"{run_dir} was trained with --{fixed.replace('_', '-')} {config[fixed]}; "
                                    "it cannot change on --resume")
         config.update(chosen)
-        resumed = os.path.join(checkpoints.checkpoint_dir(run_dir), checkpoints.GENERATOR_FILE)
-        print(f"weights: {checkpoints.describe(resumed)}, resumed")
+        resumed = os.path.join(model_folder.checkpoint_dir(run_dir), model_folder.GENERATOR_FILE)
+        print(f"weights: {model_folder.describe(resumed)}, resumed")
     else:
         run_dir = args.out or os.path.join(RUNS_ROOT, time.strftime("run-%Y%m%d-%H%M%S"))
-        if checkpoints.checkpoint_dir(run_dir) is not None:
+        if model_folder.checkpoint_dir(run_dir) is not None:
             raise FaceganError(f"{run_dir} already holds a checkpoint: add --resume to continue it, "
                                "or choose another --out")
-        config = {**training.DEFAULTS, **chosen}
+        config = {**DEFAULTS, **chosen}
         if config["init_from"] is not None:
-            print(f"weights: starting from {checkpoints.describe(config['init_from'])}")
+            print(f"weights: starting from {model_folder.describe(config['init_from'])}")
     if config.get("data") is None or not os.path.isdir(config["data"]):
         raise FaceganError(f"{config['data']}: no such folder (give --data DIR, a folder of face images)")
     if config["exclude"] is not None and not os.path.isdir(config["exclude"]):

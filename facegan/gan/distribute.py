@@ -26,7 +26,6 @@ import numpy as np
 
 from facegan import FaceganError
 
-STRATEGIES = ("none", "mirrored", "multi-worker")
 LOGICAL_CPUS = "FACEGAN_LOGICAL_CPUS"
 
 

@@ -9,12 +9,9 @@ import numpy as np
 
 from facegan.gan import distribute
 from facegan.gan.augment import discriminator_views
+from facegan.gan.config import BETA_1, LEARNING_RATE
 from facegan.gan.models import is_conditional
 from facegan.gan.prior import noise_dim, sample_noise
-
-LEARNING_RATE = 2e-4
-BETA_1 = 0.5
-
 
 def _is_real(labels, scores):
     """1 where the label says real (1, or 0.9 with label smoothing), else 0."""

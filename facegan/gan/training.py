@@ -7,52 +7,18 @@ import time
 import keras
 import numpy as np
 
-from facegan import REPO, FaceganError
+from facegan import FaceganError
 from facegan.gan import distribute
 from facegan.gan.augment import POLICIES
-from facegan.io import checkpoints, data, pictures, progress
-from facegan.metrics import fid
+from facegan.gan.config import MODELS, PRECISIONS, STRATEGIES
 from facegan.gan.models import (SUPPORTED_IMAGE_SIZES, build_conditional_discriminator, build_conditional_generator,
                                 build_discriminator, build_encoder, build_generator)
 from facegan.gan.prior import age_conditions, age_sweep
-from facegan.gan.recipe import BETA_1, LEARNING_RATE, DCGAN
+from facegan.gan.recipe import DCGAN
 from facegan.gan.vae import VAE
+from facegan.io import checkpoints, data, model_folder, pictures, progress
+from facegan.metrics import fid
 
-DEFAULTS = {
-    "model": "dcgan",
-    "data": os.path.join(REPO, "data"),
-    "exclude": None,  # a folder of faces held out: its file names are left out of --data
-    "epochs": 25,
-    "batch_size": 64,
-    "image_size": 64,
-    "filters": 64,
-    "learning_rate": LEARNING_RATE,
-    "beta_1": BETA_1,
-    "seed": 0,
-    "conditional": False,
-    "eval_every": 0,
-    "eval_n": 500,
-    "save_every": 0,  # steps between checkpoints within an epoch, 0: at epoch ends only
-    "init_from": None,
-    # the classic stabilisers, off by default (see recipe.py)
-    "real_label": 1.0,
-    "separate_batches": False,
-    "generator_steps": 1,
-    "mismatched_ages": False,  # conditional runs only
-    # what D sees and how fast it learns, off by default (see augment.py and recipe.py)
-    "diffaugment": "",  # a comma-separated DiffAugment policy
-    "instance_noise": 0.0,
-    "discriminator_learning_rate": None,  # None: --lr
-    "precision": "float32",
-    # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)
-    "ema": 0.0,
-    # data-parallel training with tf.distribute: none, mirrored or multi-worker (see distribute.py); the batch is global
-    "distribute": "none",
-}
-MODELS = ("dcgan", "vae")
-# --precision: Keras' dtype policy for building the models. bf16 computes in bfloat16 with float32 weights, on
-# CPUs with AVX-512 BF16 (and GPUs); the saved .h5 files are float32 either way (weights.float32_twin).
-PRECISIONS = {"float32": "float32", "bf16": "mixed_bfloat16"}
 HISTORY_FILE = "history.csv"
 QUALITY_FILE = "quality.csv"  # FID and KID every --eval-every epochs
 SAMPLE_GRID = 64  # faces per epoch sample grid, 8x8
@@ -99,8 +65,8 @@ def check_config(config):
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
     distributed = config["distribute"] != "none"
-    if config["distribute"] not in distribute.STRATEGIES or (distributed and config["model"] != "dcgan"):
-        raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(distribute.STRATEGIES)}, "
+    if config["distribute"] not in STRATEGIES or (distributed and config["model"] != "dcgan"):
+        raise FaceganError(f"--distribute {config['distribute']}: choose one of {', '.join(STRATEGIES)}, "
                            "for GAN runs")
     if config["mismatched_ages"] and not config["conditional"]:
         raise FaceganError("--mismatched-ages teaches D the age groups; it goes with --conditional")
@@ -160,10 +126,10 @@ def train(config, run_dir, resume=False, log=print):
 
 def _train(config, run_dir, resume, log, replicas):
     if config["init_from"] is not None and not resume:
-        for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
+        for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
             if not os.path.isfile(os.path.join(config["init_from"], name)):
                 raise FaceganError(f"{config['init_from']}: no {name} here (--init-from needs a folder with "
-                                   f"{checkpoints.GENERATOR_FILE} and {checkpoints.DISCRIMINATOR_FILE})")
+                                   f"{model_folder.GENERATOR_FILE} and {model_folder.DISCRIMINATOR_FILE})")
     if config["eval_every"]:
         fid.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"], exclude=config["exclude"])
@@ -200,7 +166,7 @@ def _train(config, run_dir, resume, log, replicas):
     def save(epoch, step):
         checkpoints.write_rows(run_dir, HISTORY_FILE, history)
         checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state},
-                                    {checkpoints.EMA_GENERATOR_FILE: average.model} if average else {})
+                                    {model_folder.EMA_GENERATOR_FILE: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
         f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}"
@@ -259,9 +225,9 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
         else:
             generator = build_generator(size, filters)
             other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
-    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
+    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
     if source is not None:
-        checkpoints.start_from(generator, os.path.join(source, checkpoints.GENERATOR_FILE))
+        checkpoints.start_from(generator, os.path.join(source, model_folder.GENERATOR_FILE))
         checkpoints.start_from(other, os.path.join(source, f"{second}.h5"))
     state = checkpoints.read_state(run_dir) if resume else {"epoch": 0, "step": 0, "rng": None}
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
@@ -283,8 +249,8 @@ def _generator_average(config, run_dir, resume, generator):
     folder, else (when --ema is new to the run) a copy of G to start from."""
     if not config["ema"]:
         return None
-    source = checkpoints.checkpoint_dir(run_dir) if resume else config["init_from"]
-    saved = source and os.path.join(source, checkpoints.EMA_GENERATOR_FILE)
+    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
+    saved = source and os.path.join(source, model_folder.EMA_GENERATOR_FILE)
     return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
 
 

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from facegan.gan.config import BETA_1, LEARNING_RATE
 from facegan.gan.prior import noise_dim
-from facegan.gan.recipe import BETA_1, LEARNING_RATE
 
 DECODER_SIGMA = 0.1  # ~13 grey levels: small enough for detail, large enough that KL still shapes z
 

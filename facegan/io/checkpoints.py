@@ -8,28 +8,18 @@ A checkpoint is written whole into `checkpoint.new/`, then swapped in by two ren
 leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
 """
 import csv
-import glob
 import json
 import os
 import shutil
 
 import numpy as np
 
-from facegan import REPO, FaceganError
+from facegan import FaceganError
 from facegan.io.files import replaced_atomically
+from facegan.io.model_folder import CHECKPOINT, CONFIG_FILE, STATE_FILE, checkpoint_dir
 from facegan.io.weights import load_model_h5, model_profile, save_model_h5
 
-CHECKPOINT = "checkpoint"
-GENERATOR_FILE = "generator.h5"
-DISCRIMINATOR_FILE = "discriminator.h5"
-EMA_GENERATOR_FILE = "generator_ema.h5"  # `train.py --ema`: the average of G that sampling prefers
 OPTIMIZERS_FILE = "optimizers.npz"
-STATE_FILE = "state.json"
-CONFIG_FILE = "config.json"
-# Weights that come with facegan: what generate.py and the face-math commands use when you have no run yet.
-SHIPPED_DIR = os.path.join(REPO, "checkpoints", "dcgan-utkface-64")
-# ... and the age-conditional pair with its latent encoder, for `generate.py --age` and `facegan age`
-SHIPPED_AGING_DIR = os.path.join(os.path.dirname(SHIPPED_DIR), "aging-utkface-64")
 
 
 def _optimizer_arrays(prefix, optimizer):
@@ -73,16 +63,7 @@ def save_checkpoint(run_dir, trainer, state, extra_models=None):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def checkpoint_dir(run_dir):
-    """The complete checkpoint of a run folder, or None; never the half-written `checkpoint.new`."""
-    for name in (CHECKPOINT, CHECKPOINT + ".old"):
-        path = os.path.join(run_dir, name)
-        if os.path.exists(os.path.join(path, STATE_FILE)):
-            return path
-    return None
-
-
-def load_models(run_dir, names=("generator", "discriminator")):
+def load_checkpoint(run_dir, names=("generator", "discriminator")):
     """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
     state = read_state(run_dir)
     path = checkpoint_dir(run_dir)
@@ -158,75 +139,3 @@ def write_config(run_dir, config):
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, CONFIG_FILE), "w") as f:
         json.dump(config, f, indent=2)
-
-
-def read_config(run_dir):
-    with open(os.path.join(run_dir, CONFIG_FILE)) as f:
-        return json.load(f)
-
-
-def newest_run(root="checkpoints", conditional=None):
-    """The most recently checkpointed run folder under `root` (only age-conditional ones, or only others, when
-    `conditional` says so), or None."""
-    runs = [os.path.dirname(os.path.dirname(path))
-            for name in (CHECKPOINT, CHECKPOINT + ".old")
-            for path in glob.glob(os.path.join(root, "*", name, STATE_FILE))]
-    if conditional is not None:
-        runs = [run for run in runs if os.path.exists(os.path.join(run, CONFIG_FILE))
-                and bool(read_config(run).get("conditional")) == conditional]
-    return max(runs, key=lambda run: os.path.getmtime(checkpoint_dir(run)), default=None)
-
-
-def find_generator(checkpoint=None, root="checkpoints", conditional=None, newest_run_first=True):
-    """Path of the generator to sample from (in a folder, generator_ema.h5 before generator.h5): the given file
-    or folder, else the newest run (of the kind `conditional` asks for, if it asks) when `newest_run_first`,
-    else the shipped model of that kind."""
-    if checkpoint is None:
-        checkpoint = newest_run(root, conditional) if newest_run_first else None
-        shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
-        if checkpoint is None and os.path.isfile(os.path.join(shipped, GENERATOR_FILE)):
-            checkpoint = shipped
-        if checkpoint is None:
-            raise FaceganError(f"no checkpoint found under {root}/ and no shipped model in {shipped}: train one first "
-                               "with `python train.py` (or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
-    if os.path.isfile(checkpoint):
-        return checkpoint
-    if not os.path.isdir(checkpoint):
-        raise FaceganError(f"{checkpoint}: no such checkpoint file or run folder")
-    for candidate in (checkpoint_dir(checkpoint), checkpoint):
-        for name in (EMA_GENERATOR_FILE, GENERATOR_FILE):  # a run trained with --ema samples from the average
-            if candidate and os.path.isfile(os.path.join(candidate, name)):
-                return os.path.join(candidate, name)
-    raise FaceganError(f"{checkpoint}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
-
-
-def describe(model_path):
-    """The weights a command loaded, as it prints them: the file, and for a run's checkpoint the epoch and step
-    it was saved at, or that it is a shipped model."""
-    absolute = os.path.abspath(model_path)
-    relative = os.path.relpath(absolute)
-    shown = relative if not relative.startswith(os.pardir) else os.path.normpath(model_path)
-    state_path = os.path.join(os.path.dirname(absolute), STATE_FILE)
-    if os.path.isfile(state_path):
-        with open(state_path) as f:
-            state = json.load(f)
-        when = (f"after epoch {state['epoch']}" if state["step"] == 0
-                else f"at epoch {state['epoch'] + 1}, step {state['step']}")
-        return f"{shown} (saved {when})"
-    if os.path.dirname(absolute) in (SHIPPED_DIR, SHIPPED_AGING_DIR):
-        return f"{shown} (shipped)"
-    return shown
-
-
-def find_discriminator(generator_path):
-    """The discriminator saved beside a generator: projection needs it for the perceptual loss."""
-    path = os.path.join(os.path.dirname(generator_path), DISCRIMINATOR_FILE)
-    if not os.path.isfile(path):
-        raise FaceganError(f"{path}: missing; projecting faces needs the discriminator saved beside "
-                           f"{os.path.basename(generator_path)} (give --checkpoint a run folder)")
-    return path
-
-
-def is_vae(generator_path):
-    """Whether a generator.h5 is the decoder of a VAE run (prior N(0, 1), not U(-1, 1))."""
-    return os.path.isfile(os.path.join(os.path.dirname(generator_path), "encoder.h5"))

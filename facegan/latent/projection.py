@@ -28,20 +28,10 @@ from keras import ops
 from facegan.gan.models import split_at_feature_map
 from facegan.gan.prior import draw, noise_dim, sample_noise
 from facegan.io.pixels import in_levels
+from facegan.latent.defaults import (LEARNING_RATE, PERCEPTUAL_WEIGHT, RESTARTS, RESTARTS_FROM_ENCODER, STEPS,
+                                     STEPS_FROM_ENCODER)
 
-STEPS = 300  # from random starts
-RESTARTS = 3
-# From an encoder's guess: 30 steps from that one start. For aging it kept the person more often than 300 steps from
-# 3 random starts (80% against 73%) at a twentieth of the time; for the plain DCGAN it is 23 times faster and keeps
-# the person about as often (28% against 31%), with a higher pixel error (docs/aging.md, docs/facemath.md).
-STEPS_FROM_ENCODER = 30
-RESTARTS_FROM_ENCODER = 1
-PERCEPTUAL_WEIGHT = 0.1
-LEARNING_RATE = 0.05
 FEATURE_LEARNING_RATE = 0.05  # Adam's, for the feature map when refining
-# `facegan project` and `complete` refine the feature map for 30 steps after z: on 128 held-out faces the
-# reconstructions stay the same person 87% of the time (z alone 16%) at 2.5 faces/s (docs/facemath.md).
-REFINE_STEPS = 30
 CHUNK = 64  # codes optimised together; memory grows with it
 
 

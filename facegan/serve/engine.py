@@ -90,13 +90,13 @@ def photo_size(path, limit_bytes=MAX_BYTES, limit_pixels=MAX_PIXELS):
 
 def read_upload(path, name, from_age=None):
     """The Upload of a file that passed `photo_size`, decoded as `facegan age` decodes a photo."""
-    from facegan.aging.photos import FULL
+    from facegan.aging.photos import FULL_RESOLUTION
     from facegan.io.data import read_picture
 
     if from_age is not None and not 0 <= from_age <= 120:
         raise FaceganError(f"the age in the photo must be between 0 and 120, not {from_age:g}")
     try:
-        picture = read_picture(path, FULL)
+        picture = read_picture(path, FULL_RESOLUTION)
     except ValueError as problem:
         raise FaceganError(f"this photo cannot be used: {problem}") from None
     return Upload(_safe_name(name), np.asarray(picture), from_age)
@@ -125,20 +125,20 @@ class Engine:
     """Every model the page uses, loaded once. Not thread-safe: the app makes all calls from one thread."""
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
-        from facegan.aging import algorithm
+        from facegan.aging.models import AgingModels
         from facegan.aging.photos import face_detector
-        from facegan.io import checkpoints, weights
+        from facegan.io import model_folder
 
-        aging_path = checkpoints.find_generator(checkpoint or checkpoints.SHIPPED_AGING_DIR)
-        self.generator, self.discriminator, self.encoder, self.gender, self.table = algorithm.load_models(aging_path)
-        self.size = self.generator.output_shape[1]
-        self.faces_path = checkpoints.find_generator(faces_checkpoint or checkpoints.SHIPPED_DIR)
-        self.faces_generator = weights.load_model_h5(self.faces_path, "generator", conditional=False)
+        aging_folder = model_folder.find(checkpoint, conditional=True)
+        self.models = AgingModels.load(aging_folder)
+        self.size = self.models.generator.output_shape[1]
+        faces_folder = model_folder.find(faces_checkpoint, conditional=False)
+        self.faces_generator = faces_folder.load_generator(conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
         self.detector = _CountingDetector(face_detector())
         self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
-        log(f"weights: {checkpoints.describe(aging_path)} for aging, {checkpoints.describe(self.faces_path)} for "
-            "new faces")
+        log(f"weights: {model_folder.describe(aging_folder.generator)} for aging, "
+            f"{model_folder.describe(faces_folder.generator)} for new faces")
 
     def _find_face(self, upload):
         """(face crop uint8, placement, source age or None, notes) of an Upload, or FaceganError."""
@@ -188,7 +188,7 @@ class Engine:
         indices = sorted(found)
         faces = to_unit(np.stack([found[index][0] for index in indices]))
         ages = np.array([found[index][2] for index in indices], np.float64)
-        projection = algorithm.reproduce(self.generator, self.discriminator, self.encoder, faces, ages,
+        projection = algorithm.reproduce(self.models, faces, ages,
                                          progress=progress, **self.projection)
         for row, index in enumerate(indices):
             _face, placement, source_age, notes = found[index]
@@ -206,10 +206,9 @@ class Engine:
             raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
         missing = [photo for photo in photos if target_age not in photo.faces]
         if missing:
-            drawn = algorithm.at_age(self.generator, np.stack([photo.face for photo in missing]),
+            drawn = algorithm.at_age(self.models, np.stack([photo.face for photo in missing]),
                                      np.stack([photo.code for photo in missing]),
-                                     np.array([photo.source_age for photo in missing]), target_age,
-                                     gender=self.gender, table=self.table)
+                                     np.array([photo.source_age for photo in missing]), target_age)
             if target_age not in AGES:  # kept for the row's ages only: each of the slider's would not fit
                 return drawn
             for photo, face in zip(missing, drawn):

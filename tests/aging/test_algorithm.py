@@ -1,15 +1,14 @@
-"""The aging algorithm: the strength and detail of aging, and the aging models loaded together."""
+"""The aging algorithm: the strength and detail of aging."""
 import numpy as np
-import pytest
 
-from facegan.aging import algorithm
+from facegan.aging import algorithm, defaults
+from facegan.aging.models import AgingModels
 
 
 def test_the_photo_gets_what_aging_changes_averaged_over_nearby_codes():
     import keras
 
-    from facegan.gan.prior import draw
-    from facegan.gan.prior import age_conditions, neighbours
+    from facegan.gan.prior import age_conditions, draw, neighbours
 
     keras.utils.set_random_seed(0)
     noise, condition = keras.Input((100,)), keras.Input((7,))
@@ -20,34 +19,34 @@ def test_the_photo_gets_what_aging_changes_averaged_over_nearby_codes():
     source_ages = np.array([20.0, 30.0])
     source, target = age_conditions(source_ages), age_conditions(np.full(2, 60))
 
+    models = AgingModels(generator, None, None)
+
     def change_at(z):
         return draw(generator, z, source + 1.5 * (target - source)) - draw(generator, z, source)
 
-    at_z = algorithm.aging_change(generator, codes, source_ages, 60, 1.5, samples=0)
+    at_z = algorithm.aging_change(models, codes, source_ages, 60, 1.5, samples=0)
     np.testing.assert_allclose(at_z, change_at(codes), atol=1e-5)
-    averaged = algorithm.aging_change(generator, codes, source_ages, 60, 1.5, samples=4)
+    averaged = algorithm.aging_change(models, codes, source_ages, 60, 1.5, samples=4)
     nearby = neighbours(codes, 4, algorithm.CHANGE_SPREAD)
     np.testing.assert_allclose(averaged, np.mean([change_at(z) for z in nearby], axis=0), atol=1e-5)
     assert np.abs(averaged - at_z).mean() > 1e-3, "the neighbours' average is not the change at z"
-    aged = algorithm.at_age(generator, faces, codes, source_ages, 60, 1.5, samples=4)
+    aged = algorithm.at_age(models, faces, codes, source_ages, 60, 1.5, samples=4)
     np.testing.assert_allclose(aged, np.clip(faces + averaged, -1, 1), atol=1e-5)
-    np.testing.assert_array_equal(algorithm.at_age(generator, faces, codes, source_ages, 20, 1.5, samples=4)[0],
-                                  faces[0])
+    np.testing.assert_array_equal(algorithm.at_age(models, faces, codes, source_ages, 20, 1.5, samples=4)[0], faces[0])
 
 
 def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_details_by_default():
     import keras
 
     from facegan.gan.models import build_conditional_discriminator, build_encoder
-    from facegan.gan.prior import draw
-    from facegan.gan.prior import age_conditions
+    from facegan.gan.prior import age_conditions, draw
 
     keras.utils.set_random_seed(0)
     noise, condition = keras.Input((100,)), keras.Input((7,))  # a toy G on which the age shows plainly
     pixels = keras.layers.Dense(32 * 32 * 3, activation="tanh")(keras.layers.Concatenate()([noise, condition]))
     generator = keras.Model([noise, condition], keras.layers.Reshape((32, 32, 3))(pixels))
     discriminator = build_conditional_discriminator(32, 4)
-    encoder = build_encoder(32, 4, outputs=100)
+    models = AgingModels(generator, discriminator, build_encoder(32, 4, outputs=100))
     faces = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
     source_ages = np.array([20.0, 25.0, 33.0])
     source, target = age_conditions(source_ages), age_conditions(np.full(3, 60))
@@ -55,47 +54,15 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     def at(strength, codes):
         return draw(generator, codes, source + strength * (target - source))
 
-    results = {strength: algorithm.age(generator, discriminator, encoder, faces, source_ages, 60, strength,
-                                       regenerate=True, steps=1)
+    results = {strength: algorithm.age(models, faces, source_ages, 60, strength, regenerate=True, steps=1)
                for strength in (0.0, 1.0, 2.0, None)}
     reconstructions, unchanged, _codes = results[0.0]
     np.testing.assert_allclose(unchanged, reconstructions, atol=1e-5)
     for strength, (_reconstructions, aged, codes) in results.items():
-        expected = algorithm.REGENERATED_STRENGTH if strength is None else strength
+        expected = defaults.REGENERATED_STRENGTH if strength is None else strength
         np.testing.assert_allclose(aged, at(expected, codes), atol=1e-5)
     assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
-    _reconstructions, aged, codes = algorithm.age(generator, discriminator, encoder, faces, source_ages, 60, steps=1)
-    change = algorithm.aging_change(generator, codes, source_ages, 60, algorithm.DETAILED_STRENGTH)
+    _reconstructions, aged, codes = algorithm.age(models, faces, source_ages, 60, steps=1)
+    change = algorithm.aging_change(models, codes, source_ages, 60, defaults.PHOTO_STRENGTH)
     np.testing.assert_allclose(aged, np.clip(faces + change, -1, 1), atol=1e-5)
-    assert np.abs(aged - at(algorithm.DETAILED_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
-
-
-def test_the_aging_models_load_together_and_a_plain_pair_or_a_missing_encoder_is_refused(saved_models, tmp_path):
-    import shutil
-
-    from facegan import FaceganError
-    from facegan.aging import gender
-    from facegan.io import weights
-    from facegan.latent import encoder
-
-    folder = tmp_path / "aging"
-    folder.mkdir()
-    shutil.copy(saved_models / "conditional.h5", folder / "generator.h5")
-    shutil.copy(saved_models / "conditional_discriminator.h5", folder / "discriminator.h5")
-    generator_path = str(folder / "generator.h5")
-    with pytest.raises(FaceganError, match="latent_encoder.h5: missing; train it once"):
-        algorithm.load_models(generator_path)
-    generator = weights.load_model_h5(generator_path)
-    latent_encoder, _losses = encoder.train_latent_encoder(generator, filters=4, steps=1, batch_size=2)
-    weights.save_model_h5(latent_encoder, encoder.encoder_path(generator_path))
-    loaded, _discriminator, loaded_encoder, reader, table = algorithm.load_models(generator_path)
-    assert reader is None and table is None and loaded.output_shape == generator.output_shape
-    probe = np.zeros((1,) + tuple(latent_encoder.input_shape[1:]), np.float32)
-    assert np.allclose(loaded_encoder.predict(probe, verbose=0), latent_encoder.predict(probe, verbose=0))
-    fit = gender.fit_reader(loaded_encoder, loaded, np.zeros((4, 32, 32, 3), np.float32), [0, 1, 0, 1],
-                            [20, 25, 60, 65])
-    gender.save_reader(fit, gender.reader_path(generator_path))
-    assert np.allclose(algorithm.load_models(generator_path)[3].weights, fit.weights)
-    shutil.copy(saved_models / "generator.h5", folder / "generator.h5")
-    with pytest.raises(FaceganError, match="generator.h5 is not age-conditional"):
-        algorithm.load_models(generator_path)
+    assert np.abs(aged - at(defaults.PHOTO_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"

@@ -6,9 +6,9 @@ import pytest
 
 from facegan import FaceganError
 from facegan.aging import algorithm, gender
+from facegan.aging.models import AgingModels
 from facegan.gan.models import build_encoder
-from facegan.gan.prior import draw
-from facegan.gan.prior import age_conditions
+from facegan.gan.prior import age_conditions, draw
 
 
 def labelled_faces(count, seed, size=32):
@@ -38,17 +38,17 @@ def reader(models):
 
 def test_the_reader_tells_women_from_men_it_never_saw(reader):
     faces, genders, _ages = labelled_faces(200, seed=2)
-    assert np.mean((reader.logits(faces) > 0) == genders) > 0.9
+    assert np.mean((reader.read(faces) > 0) == genders) > 0.9
     assert np.linalg.norm(reader.direction) == pytest.approx(1, abs=1e-5) and reader.slope > 0
 
 
 def test_a_saved_reader_reads_alike_and_only_beside_its_own_encoder(models, reader, tmp_path):
     generator, encoder = models
-    path = str(tmp_path / gender.READER_FILE)
+    path = str(tmp_path / "gender_reader.npz")
     gender.save_reader(reader, path)
     loaded = gender.load_reader(path, encoder)
     faces, _genders, _ages = labelled_faces(8, seed=3)
-    np.testing.assert_allclose(loaded.logits(faces), reader.logits(faces), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(loaded.read(faces), reader.read(faces), rtol=1e-4, atol=1e-4)
     assert gender.load_reader(str(tmp_path / "none.npz"), encoder) is None
     keras.utils.set_random_seed(99)
     another = build_encoder(32, 4, outputs=100)
@@ -63,10 +63,10 @@ def test_the_offsets_keep_the_reading_of_the_source_at_the_target(models, reader
     generator, _encoder = models
     codes = np.random.default_rng(4).uniform(-1, 1, (32, 100)).astype(np.float32)
     source, target = age_conditions(np.full(32, 22)), age_conditions(np.full(32, 60)) * 3
-    goal = reader.logits(draw(generator, codes, source))
+    goal = reader.read(draw(generator, codes, source))
     offsets = gender.kept_gender_offsets(generator, reader, codes, source, target)
-    drifted = np.abs(reader.logits(draw(generator, codes, target)) - goal).mean()
-    kept = np.abs(reader.logits(draw(generator, codes + offsets[:, None] * reader.direction, target)) - goal).mean()
+    drifted = np.abs(reader.read(draw(generator, codes, target)) - goal).mean()
+    kept = np.abs(reader.read(draw(generator, codes + offsets[:, None] * reader.direction, target)) - goal).mean()
     assert kept < 0.3 * drifted and np.abs(offsets).max() <= gender.LARGEST_OFFSET
 
 
@@ -74,39 +74,40 @@ def test_aging_moves_z_only_along_the_direction_as_far_as_the_offsets_say(models
     generator, _encoder = models
     codes = np.random.default_rng(5).uniform(-1, 1, (3, 100)).astype(np.float32)
     ages = np.array([20.0, 25.0, 33.0])
-    plain = algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4)
-    kept = algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4, gender=reader)
+    plain = algorithm.aging_change(AgingModels(generator, None, None), codes, ages, 60, 1.5, samples=4)
+    kept = algorithm.aging_change(AgingModels(generator, None, None, reader), codes, ages, 60, 1.5, samples=4)
     assert np.abs(kept - plain).mean() > 1e-3
     still = gender.GenderReader(**{**vars(reader), "direction": np.zeros_like(reader.direction)})
-    np.testing.assert_allclose(algorithm.aging_change(generator, codes, ages, 60, 1.5, samples=4, gender=still), plain,
+    np.testing.assert_allclose(algorithm.aging_change(AgingModels(generator, None, None, still), codes, ages, 60, 1.5,
+                                                      samples=4), plain,
                                atol=1e-5)
     offsets = gender.kept_gender_offsets(generator, reader, codes, age_conditions(ages),
                                          age_conditions(ages) + 1.5 * (age_conditions(np.full(3, 60)) -
                                                                        age_conditions(ages)))
-    np.testing.assert_allclose(algorithm.regenerate_at(generator, codes, ages, 60, 1.5, gender=reader),
-                               algorithm.regenerate_at(generator, codes + offsets[:, None] * reader.direction, ages, 60,
-                                                       1.5), atol=1e-5)
+    keeping = AgingModels(generator, None, None, reader)
+    np.testing.assert_allclose(algorithm.regenerate_at(keeping, codes, ages, 60, 1.5),
+                               algorithm.regenerate_at(AgingModels(generator, None, None),
+                                                       codes + offsets[:, None] * reader.direction, ages, 60, 1.5),
+                               atol=1e-5)
 
 
 def test_the_shipped_reader_belongs_to_the_shipped_encoder_and_undoes_the_drift_towards_male():
-    from facegan.io import checkpoints
+    from facegan.io import model_folder
     from facegan.io.data import find_images, read_face, read_genders
     from facegan.io.pixels import to_unit
-    from facegan.io.weights import load_model_h5
-    from facegan.latent.encoder import load_latent_encoder
 
     from tests.conftest import REPO
 
-    generator_path = checkpoints.find_generator(checkpoints.SHIPPED_AGING_DIR)
-    generator = load_model_h5(generator_path)
-    reader = gender.load_reader(gender.reader_path(generator_path), load_latent_encoder(generator_path))
+    folder = model_folder.ModelFolder(model_folder.SHIPPED_AGING_DIR)
+    generator = folder.load_generator()
+    reader = gender.load_reader(folder.gender_reader, folder.load_encoder(required=True))
     files = find_images(f"{REPO}/data")[::10]  # 200 faces it never saw
     faces = to_unit(np.stack([read_face(path, 64) for path in files]))
-    assert np.mean((reader.logits(faces) > 0) == np.array(read_genders(files))) > 0.8
+    assert np.mean((reader.read(faces) > 0) == np.array(read_genders(files))) > 0.8
     codes = np.random.default_rng(6).uniform(-1, 1, (100, 100)).astype(np.float32)
     young, old = age_conditions(np.full(100, 25)), age_conditions(np.full(100, 60))
-    female_young, female_old = (np.mean(reader.logits(draw(generator, codes, c)) > 0) for c in (young, old))
+    female_young, female_old = (np.mean(reader.read(draw(generator, codes, c)) > 0) for c in (young, old))
     assert female_young - female_old > 0.2, "the drift this reader exists for"
     offsets = gender.kept_gender_offsets(generator, reader, codes, young, old)
-    kept = np.mean(reader.logits(draw(generator, codes + offsets[:, None] * reader.direction, old)) > 0)
+    kept = np.mean(reader.read(draw(generator, codes + offsets[:, None] * reader.direction, old)) > 0)
     assert abs(kept - female_young) < 0.05

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.aging.photos import FULL, find_face, read_photos
+from facegan.aging.photos import FULL_RESOLUTION, find_face, read_photos
 from facegan.aging.placement import centre_square
 from facegan.io.data import read_face, read_picture
 
@@ -60,7 +60,7 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monke
     upright = Image.new("RGB", (500, 400), (30, 80, 30))
     upright.paste(Image.open(sample).convert("RGB"), (200, 120))
     upright.save(tmp_path / "upright.jpg")
-    _, level = find_face(read_picture(str(tmp_path / "upright.jpg"), FULL), 64)
+    _, level = find_face(read_picture(str(tmp_path / "upright.jpg"), FULL_RESOLUTION), 64)
     turn = np.degrees(np.arctan2(where.across[1], where.across[0]) - np.arctan2(level.across[1], level.across[0]))
     assert abs(turn + 20) < 5, "the crop turns with the face (MTCNN's eyes are good to a few degrees)"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)).save(

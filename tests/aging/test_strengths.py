@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.aging import algorithm, strengths
+from facegan.aging import algorithm, defaults, strengths
+from facegan.aging.models import AgingModels
 from facegan.gan.models import build_encoder
-from facegan.gan.prior import draw
-from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group
+from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +22,21 @@ def generator():
 class MeanPixel:
     """A reader whose 'age' is a face's mean pixel: what the fake aging below moves."""
 
-    def ages(self, images):
+    def read(self, images):
         return np.asarray(images).mean(axis=(1, 2, 3))
 
 
-def test_each_group_gets_the_strength_that_ages_it_as_far_as_the_reference_group(generator):
+def test_each_group_gets_the_strength_that_ages_it_as_far_as_the_reference_group(generator, monkeypatch):
     gain = np.array([0.5, 0.9, 1.0, 1.25, 0.7, 1.0, 1.0])  # how far a unit of strength ages each source group
     middle = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
-    def aged_at(own, codes, source_ages, target_age, strength):
+    def aged_at(models, own, codes, source_ages, target_age, strength, samples):  # a fake aging, read by MeanPixel
+        assert models.generator is generator and samples == strengths.FIT_CHANGE_SAMPLES
         group = age_group(int(source_ages[0]))
         return own * 0 + strength * gain[group] * (target_age - source_ages[0]) / 100
 
-    base = 1.85
-    table = strengths.fit_table(generator, MeanPixel(), base, aged_at, faces=4)
+    monkeypatch.setattr(algorithm, "at_age", aged_at)
+    table = strengths.fit_table(AgingModels(generator, None, None), MeanPixel(), faces=4)
     reference = strengths.REFERENCE_GROUP
     for source in range(len(AGE_GROUPS)):
         for target in range(len(AGE_GROUPS)):
@@ -63,7 +64,7 @@ def test_the_age_reader_reads_the_ages_of_faces_it_never_saw():
 
     reader = strengths.fit_age_reader(encoder, *faces(300, 1))
     unseen, ages = faces(100, 2)
-    assert np.corrcoef(reader.ages(unseen), ages)[0, 1] > 0.9
+    assert np.corrcoef(reader.read(unseen), ages)[0, 1] > 0.9
 
 
 def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(generator):
@@ -72,26 +73,28 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
     source_ages = np.array([16.0, 25.0, 33.0])
     table = np.ones((7, 7))
     table[age_group(16), age_group(60)], table[age_group(33), age_group(60)] = 0.8, 1.2
-    np.testing.assert_allclose(strengths.multiples_of(table, source_ages, 60), [0.8, 1, 1.2])
-    by_table = algorithm.at_age(generator, faces, codes, source_ages, 60, samples=2, table=table)
+    np.testing.assert_allclose(algorithm.multiples_of(table, source_ages, 60), [0.8, 1, 1.2])
+    plain, by_table = AgingModels(generator, None, None), AgingModels(generator, None, None, strengths=table)
+    by_table = algorithm.at_age(by_table, faces, codes, source_ages, 60, samples=2)
     for index, multiple in enumerate((0.8, 1, 1.2)):
-        strength = algorithm.DETAILED_STRENGTH * multiple
-        alone = algorithm.at_age(generator, faces[index:index + 1], codes[index:index + 1],
+        strength = defaults.PHOTO_STRENGTH * multiple
+        alone = algorithm.at_age(plain, faces[index:index + 1], codes[index:index + 1],
                                  source_ages[index:index + 1], 60, strength, samples=2)
         np.testing.assert_allclose(by_table[index], alone[0], atol=1e-5)
-    given = algorithm.at_age(generator, faces, codes, source_ages, 60, 1.85, samples=2, table=table)
-    np.testing.assert_allclose(given, algorithm.at_age(generator, faces, codes, source_ages, 60, 1.85, samples=2),
+    with_table = AgingModels(generator, None, None, strengths=table)
+    given = algorithm.at_age(with_table, faces, codes, source_ages, 60, 1.85, samples=2)
+    np.testing.assert_allclose(given, algorithm.at_age(plain, faces, codes, source_ages, 60, 1.85, samples=2),
                                atol=1e-6)
     assert np.abs(given[0] - by_table[0]).mean() > 1e-3
-    regenerated = algorithm.at_age(generator, faces, codes, source_ages, 60, regenerate=True, table=table)
+    regenerated = algorithm.at_age(with_table, faces, codes, source_ages, 60, regenerate=True)
     source, target = age_conditions(source_ages), age_conditions(np.full(3, 60))
     np.testing.assert_allclose(regenerated,
-                               draw(generator, codes, source + algorithm.REGENERATED_STRENGTH * (target - source)),
+                               draw(generator, codes, source + defaults.REGENERATED_STRENGTH * (target - source)),
                                atol=1e-5, err_msg="the table is for the photo's way only")
 
 
 def test_a_saved_table_loads_only_beside_its_own_generator(generator, tmp_path):
-    path = str(tmp_path / strengths.TABLE_FILE)
+    path = str(tmp_path / "aging_strengths.npz")
     table = np.arange(49, dtype=np.float64).reshape(7, 7) / 10
     strengths.save_table(table, generator, path)
     np.testing.assert_array_equal(strengths.load_table(path, generator), table)
@@ -105,9 +108,9 @@ def test_a_saved_table_loads_only_beside_its_own_generator(generator, tmp_path):
 
 
 def test_the_shipped_table_belongs_to_the_shipped_pair_and_steps_the_thirties_further_to_sixty():
-    from facegan.io import checkpoints, weights
+    from facegan.io import model_folder
 
-    path = checkpoints.find_generator(checkpoints.SHIPPED_AGING_DIR)
-    table = strengths.load_table(strengths.table_path(path), weights.load_model_h5(path))
+    folder = model_folder.ModelFolder(model_folder.SHIPPED_AGING_DIR)
+    table = strengths.load_table(folder.strength_table, folder.load_generator())
     assert table[age_group(33), age_group(60)] > 1.05
     assert np.all(np.diag(table) == 1) and np.all(table[strengths.REFERENCE_GROUP] == 1)

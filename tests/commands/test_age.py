@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.aging import algorithm
+from facegan.aging import defaults
 from facegan.aging.placement import centre_square
 from facegan.aging.results import AGES_FILE, aged_photo, read_results, save_result
 from facegan.cli import main
-from facegan.io import checkpoints
+from facegan.io import model_folder
 from facegan.io.data import read_face
 from facegan.io.pixels import to_unit
-from facegan.latent import encoder
 
 from tests.conftest import REPO, count_opened_images, write_faces
 
 
+@pytest.mark.slow
 def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(conditional_run, tmp_path, capsys,
                                                                                monkeypatch):
     monkeypatch.setattr("facegan.aging.photos._estimated_age", lambda face: None)  # as without the aging extra
@@ -28,7 +28,7 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "aged"), *quick]) == 2
     assert "train-encoder" in capsys.readouterr().err
     assert main(["train-encoder", "--checkpoint", conditional_run, "--encoder-steps", "5"]) == 0
-    assert os.path.isfile(os.path.join(conditional_run, encoder.ENCODER_FILE))
+    assert os.path.isfile(os.path.join(conditional_run, model_folder.ENCODER_FILE))
     capsys.readouterr()
 
     opened = count_opened_images(monkeypatch)
@@ -55,7 +55,7 @@ def test_age_needs_the_encoder_then_writes_each_aged_face_its_strip_and_arrays(c
 
     flat = tmp_path / "shipped-layout"  # G, D and the encoder side by side, as checkpoints/aging-utkface-64
     flat.mkdir()
-    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", encoder.ENCODER_FILE):
+    for name in ("checkpoint/generator.h5", "checkpoint/discriminator.h5", model_folder.ENCODER_FILE):
         shutil.copy(os.path.join(conditional_run, name), flat)
     assert main(["age", photos, "--to", "60", "--aligned", "--out", str(tmp_path / "flat"), "--checkpoint",
                  str(flat), "--regenerate", *quick[:4]]) == 0
@@ -83,16 +83,16 @@ def test_age_rejects_impossible_ages(conditional_run, tmp_path, arguments, messa
 
 def test_age_uses_the_shipped_pair_unless_told_otherwise(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(checkpoints, "SHIPPED_AGING_DIR", str(tmp_path / "nothing shipped"))
+    monkeypatch.setattr(model_folder, "SHIPPED_AGING_DIR", str(tmp_path / "nothing shipped"))
     assert main(["age", str(tmp_path), "--to", "60"]) == 2
-    assert "nothing shipped: not a run folder" in capsys.readouterr().err
+    assert f"no shipped model in {tmp_path / 'nothing shipped'}" in capsys.readouterr().err
 
 
 def test_the_age_help_states_the_default_strengths_and_its_short_projection(capsys):
     with pytest.raises(SystemExit):
         main(["age", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert (f"default: {algorithm.DETAILED_STRENGTH:g}, with --regenerate {algorithm.REGENERATED_STRENGTH:g}"
+    assert (f"default: {defaults.PHOTO_STRENGTH:g}, with --regenerate {defaults.REGENERATED_STRENGTH:g}"
             in help_text)
     assert "--steps N optimisation steps per face (default: 30 from the latent encoder's guess)" in help_text
     assert "the best is kept (default: 1)" in help_text

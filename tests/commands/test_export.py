@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facegan.cli import main
-from facegan.io import checkpoints, weights
+from facegan.io import model_folder, weights
 
 from tests.conftest import REPO
 
@@ -57,8 +57,8 @@ def test_a_saved_plain_generator_loads_in_tf_keras_as_it_is_and_export_serves_th
 
 def test_the_shipped_generators_export_for_tf_keras(tmp_path):
     pairs = []
-    for shipped in (checkpoints.SHIPPED_DIR, checkpoints.SHIPPED_AGING_DIR):
-        pairs.append((checkpoints.find_generator(shipped), str(tmp_path / f"{os.path.basename(shipped)}.h5")))
+    for shipped in (model_folder.SHIPPED_DIR, model_folder.SHIPPED_AGING_DIR):
+        pairs.append((model_folder.ModelFolder(shipped).generator, str(tmp_path / f"{os.path.basename(shipped)}.h5")))
         assert main(["export", "--keras2", shipped, pairs[-1][1]]) == 0
     _same_in_tf_keras(pairs)
 

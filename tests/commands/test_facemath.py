@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from facegan.cli import main
-from facegan.io import checkpoints
+from facegan.io import model_folder
 from facegan.io.pixels import to_uint8
 
 QUICK = ["--steps", "3", "--restarts", "1"]
@@ -36,7 +36,7 @@ def test_after_training_a_run_of_your_own_project_still_uses_the_shipped_model(t
     monkeypatch.chdir(os.path.dirname(os.path.dirname(trained_run)))  # checkpoints/run-a is the newest run here
     assert main(["project", str(photos / "bob"), "--steps", "1", "--restarts", "1"]) == 0
     printed = capsys.readouterr().out
-    assert f"weights: {os.path.join(checkpoints.SHIPPED_DIR, checkpoints.EMA_GENERATOR_FILE)} (shipped)" in printed
+    assert f"weights: {os.path.join(model_folder.SHIPPED_DIR, model_folder.EMA_GENERATOR_FILE)} (shipped)" in printed
     assert main(["project", str(photos / "bob"), "--checkpoint", "checkpoints/run-a", *QUICK]) == 0
     assert "weights: checkpoints/run-a/checkpoint/generator.h5 (saved after epoch 1)" in capsys.readouterr().out
 
@@ -49,7 +49,7 @@ def test_math_on_saved_codes_is_exact_and_draws_the_result(trained_run, photos, 
     assert main(["math", expression, "--checkpoint", trained_run, "--out", str(tmp_path / "r.png")]) == 0
     expected = np.mean([np.load(c) for c in codes], axis=0) - np.load(codes[0]) + 0.5 * np.load(codes[1])
     assert np.allclose(np.load(tmp_path / "r.npy"), expected, atol=1e-6)
-    generator = keras.models.load_model(checkpoints.find_generator(trained_run))
+    generator = keras.models.load_model(model_folder.ModelFolder(trained_run).generator)
     drawn = np.asarray(Image.open(tmp_path / "r.png"), np.int16)
     assert np.abs(drawn - to_uint8(generator.predict(expected[None], verbose=0))[0]).max() <= 1
     assert Image.open(tmp_path / "r.strip.png").size == (4 * 34 + 2, 34 + 2), "three terms, then the result"
@@ -113,7 +113,7 @@ def test_face_math_commands_fail_in_one_line(trained_run, photos, command, capsy
 
 def test_projection_needs_the_discriminator_beside_the_generator(trained_run, tmp_path, photos, capsys):
     alone = tmp_path / "generator.h5"
-    shutil.copy(checkpoints.find_generator(trained_run), alone)
+    shutil.copy(model_folder.ModelFolder(trained_run).generator, alone)
     assert main(["project", str(photos / "bob"), "--checkpoint", str(alone)]) == 2
     assert "discriminator.h5: missing" in capsys.readouterr().err
 
@@ -126,16 +126,16 @@ def test_face_math_needs_an_unconditional_checkpoint(conditional_run, photos, ca
 def test_train_encoder_serves_a_plain_run_whose_projections_then_start_from_it(trained_run, photos, tmp_path,
                                                                              capsys, monkeypatch):
     from facegan.io import weights
-    from facegan.latent import encoder, inpainting, projection
+    from facegan.latent import inpainting, projection
 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     assert main(["project", str(photos / "bob"), "--checkpoint", str(run), *QUICK]) == 0
-    assert f"latent encoder: none ({encoder.ENCODER_FILE})" in capsys.readouterr().out
+    assert f"latent encoder: none ({model_folder.ENCODER_FILE})" in capsys.readouterr().out
     assert main(["train-encoder", "--checkpoint", str(run), "--encoder-steps", "5", "--filters", "4"]) == 0
     printed = capsys.readouterr().out
     assert f"weights: {run}/checkpoint/generator.h5" in printed and "mean squared z error by tenths" in printed
-    loaded = weights.load_model_h5(str(run / encoder.ENCODER_FILE), "encoder")
+    loaded = weights.load_model_h5(str(run / model_folder.ENCODER_FILE), "encoder")
     assert loaded.output_shape == (None, 100) and loaded.input_shape == (None, 32, 32, 3)
 
     starts = []
@@ -148,19 +148,19 @@ def test_train_encoder_serves_a_plain_run_whose_projections_then_start_from_it(t
     assert main(["project", str(photos / "bob"), "--checkpoint", str(run), *QUICK]) == 0
     assert main(["complete", str(photos / "bob"), "--checkpoint", str(run), "--out", str(tmp_path / "done"),
                  *QUICK]) == 0
-    assert f"latent encoder: {run}/{encoder.ENCODER_FILE}" in capsys.readouterr().out
+    assert f"latent encoder: {run}/{model_folder.ENCODER_FILE}" in capsys.readouterr().out
     assert len(starts) == 2 and all(start is not None for start in starts)
 
 
 def test_the_projection_help_states_both_defaults(capsys):
-    from facegan.latent import projection
+    from facegan.latent import defaults
 
     with pytest.raises(SystemExit):
         main(["project", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    assert (f"(default: {projection.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
-            f"latent_encoder.h5, else {projection.STEPS})") in shown
-    assert f"(default: {projection.RESTARTS_FROM_ENCODER} with an encoder, else {projection.RESTARTS})" in shown
+    assert (f"(default: {defaults.STEPS_FROM_ENCODER} from the latent encoder's guess when the checkpoint has "
+            f"latent_encoder.h5, else {defaults.STEPS})") in shown
+    assert f"(default: {defaults.RESTARTS_FROM_ENCODER} with an encoder, else {defaults.RESTARTS})" in shown
 
 
 def test_project_refines_the_reconstruction_but_keeps_the_z_it_found(trained_run, photos, tmp_path):

@@ -6,9 +6,8 @@ import shutil
 import numpy as np
 from PIL import Image
 
-from facegan.aging import gender
 from facegan.cli import main
-from facegan.latent import encoder
+from facegan.io import model_folder
 
 from tests.conftest import write_faces
 
@@ -46,19 +45,20 @@ def test_fit_gender_writes_the_reader_that_age_then_loads(conditional_run, tmp_p
     printed = capsys.readouterr().out
     assert f"fitting on {120 - women} men and {women} women" in printed
     assert "warning: skipped 1 unusable file(s): 30_1_0_broken.jpg (not an image)" in printed
-    assert os.path.isfile(run / gender.READER_FILE)
+    assert os.path.isfile(run / model_folder.READER_FILE)
 
     photos = write_faces(str(tmp_path / "photos"), 1, size=40)
     quick = ["--steps", "2", "--restarts", "1", "--checkpoint", str(run), "--aligned", "--to", "60"]
     assert main(["age", photos, "--out", str(tmp_path / "aged"), *quick]) == 0
-    assert f"gender reader: {run}/{gender.READER_FILE}" in capsys.readouterr().out
+    assert f"gender reader: {run}/{model_folder.READER_FILE}" in capsys.readouterr().out
 
     assert main(["train-encoder", "--checkpoint", str(run), "--encoder-steps", "3", "--seed", "1"]) == 0
     assert "fit it again with `facegan fit-gender" in capsys.readouterr().out
     assert main(["age", photos, "--out", str(tmp_path / "aged"), *quick]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "fit to another latent encoder" in error and "fit-gender" in error
-    assert os.path.isfile(run / encoder.ENCODER_FILE) and os.path.isfile(run / gender.READER_FILE), "nothing lost"
+    assert os.path.isfile(run / model_folder.ENCODER_FILE) and os.path.isfile(run / model_folder.READER_FILE), \
+        "nothing lost"
 
 
 def test_fit_gender_refuses_faces_without_both_genders(conditional_run, tmp_path, capsys):

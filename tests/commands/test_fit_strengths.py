@@ -4,14 +4,16 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 
 from facegan.aging import strengths
 from facegan.cli import main
-from facegan.io import weights
+from facegan.io import model_folder, weights
 
 from tests.conftest import write_faces
 
 
+@pytest.mark.slow
 def test_fit_strengths_writes_the_table_that_age_then_ages_by(conditional_run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(strengths, "FACES", 8)  # fewer of G's faces than a real fit's, for speed
     run = tmp_path / "run"  # G, D and an encoder side by side, as checkpoints/aging-utkface-64
@@ -25,7 +27,7 @@ def test_fit_strengths_writes_the_table_that_age_then_ages_by(conditional_run, t
     assert main(["fit-strengths", "--data", faces, "--checkpoint", str(run), "--n", "500"]) == 0
     printed = capsys.readouterr().out
     assert "fitting the age reader on 100 faces" in printed and "30_1_0_broken.jpg (not an image)" in printed
-    path = run / strengths.TABLE_FILE
+    path = run / model_folder.TABLE_FILE
     table = strengths.load_table(str(path), weights.load_model_h5(str(run / "generator.h5")))
     assert f"strength table -> {path}" in printed and table.shape == (7, 7)
     assert np.all(table >= min(strengths.MULTIPLES)) and np.all(table <= max(strengths.MULTIPLES))
@@ -42,4 +44,4 @@ def test_fit_strengths_refuses_too_few_faces_with_an_age(conditional_run, tmp_pa
     assert main(["fit-strengths", "--data", few, "--checkpoint", conditional_run]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "30 faces with an age" in error and "at least 100" in error
-    assert not os.path.exists(os.path.join(conditional_run, strengths.TABLE_FILE))
+    assert not os.path.exists(os.path.join(conditional_run, model_folder.TABLE_FILE))

@@ -5,14 +5,14 @@ import pytest
 from PIL import Image
 
 from facegan.cli import main
-from facegan.io import checkpoints
+from facegan.io import model_folder
 
 from tests.conftest import run_script
 
 
 def test_generate_without_any_checkpoint_says_how_to_train_one(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
+    monkeypatch.setattr(model_folder, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
     assert main(["generate", "--n", "4"]) == 2
     error = capsys.readouterr().err.strip()
     assert "python train.py" in error and "\n" not in error
@@ -21,7 +21,7 @@ def test_generate_without_any_checkpoint_says_how_to_train_one(tmp_path, monkeyp
 @pytest.mark.parametrize("out", ["grid", "grid.txt"])
 def test_an_out_that_is_not_a_picture_name_fails_in_one_line_before_any_work(out, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))  # it fails before loading
+    monkeypatch.setattr(model_folder, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))  # it fails before loading
     assert main(["generate", "--n", "4", "--out", out]) == 2
     error = capsys.readouterr().err.strip()
     assert error == f"error: {out}: not a picture file name (end it in .png or .jpg)"
@@ -33,7 +33,7 @@ def test_without_a_run_of_your_own_generate_uses_the_shipped_model_and_says_so(t
     assert main(["generate", "--n", "4", "--out", "grid.png"]) == 0
     assert Image.open(tmp_path / "grid.png").size == (2 * 66 + 2, 2 * 66 + 2)
     printed = capsys.readouterr().out
-    assert f"weights: {os.path.join(checkpoints.SHIPPED_DIR, checkpoints.EMA_GENERATOR_FILE)} (shipped)" in printed
+    assert f"weights: {os.path.join(model_folder.SHIPPED_DIR, model_folder.EMA_GENERATOR_FILE)} (shipped)" in printed
     assert "4 faces -> grid.png" in printed
 
 
@@ -53,7 +53,7 @@ def test_generate_defaults_to_the_newest_run_says_so_and_the_seed_fixes_the_face
 
 
 def test_generate_takes_a_generator_h5(trained_run, tmp_path):
-    generator = checkpoints.find_generator(trained_run)
+    generator = model_folder.ModelFolder(trained_run).generator
     assert main(["generate", "--n", "64", "--checkpoint", generator, "--out", str(tmp_path / "grid.png")]) == 0
     assert Image.open(tmp_path / "grid.png").size == (8 * 34 + 2, 8 * 34 + 2)
 
@@ -85,10 +85,12 @@ def test_generate_errors(conditional_run, arguments, message, capsys):
 def test_age_flags_need_a_conditional_checkpoint(trained_run, capsys):
     for flag in (["--age", "60"], ["--age-sweep"]):
         assert main(["generate", "--checkpoint", trained_run, *flag]) == 2
-        assert capsys.readouterr().err == (f"error: {checkpoints.find_generator(trained_run)} is not age-conditional: "
+        generator = model_folder.ModelFolder(trained_run).generator
+        assert capsys.readouterr().err == (f"error: {generator} is not age-conditional: "
                                            "this needs a model trained with `train.py --conditional`\n")
 
 
+@pytest.mark.slow
 def test_generate_py_keeps_tensorflow_start_up_quiet_unless_asked(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     quiet = run_script("generate.py", "--n", "4", cwd=str(tmp_path), env=environment)

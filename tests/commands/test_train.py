@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from facegan.cli import main
-from facegan.gan import training
-from facegan.io import checkpoints
+from facegan.gan.config import DEFAULTS
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import run_script, write_faces
 
@@ -57,8 +57,8 @@ def test_the_help_groups_the_flags_and_shows_the_defaults_of_training(capsys):
     assert headings[-6:] == ["data", "model", "optimiser", "hardware",
                              "stabilisers (all off by default: the plain recipe)", "output"]
     flat = " ".join(help_text.split())
-    assert f"Adam learning rate (default: {training.DEFAULTS['learning_rate']})" in flat
-    epochs = training.DEFAULTS["epochs"]
+    assert f"Adam learning rate (default: {DEFAULTS['learning_rate']})" in flat
+    epochs = DEFAULTS["epochs"]
     assert f"epochs to train in all (with --resume: the total to reach) (default: {epochs})" in flat
     assert "--save-every STEPS also save a checkpoint every STEPS steps within an epoch" in flat
     assert "0 is off: at epoch ends only (default: 0)" in flat
@@ -94,9 +94,9 @@ def test_init_from_needs_a_folder_with_both_models(face_folder, tmp_path, capsys
 def test_init_from_a_damaged_pair_is_one_line_naming_the_file(face_folder, tmp_path, capsys):
     init = tmp_path / "init"
     init.mkdir()
-    with open(os.path.join(checkpoints.SHIPPED_DIR, checkpoints.GENERATOR_FILE), "rb") as f:
+    with open(os.path.join(model_folder.SHIPPED_DIR, model_folder.GENERATOR_FILE), "rb") as f:
         truncated = f.read()[:20000]
-    for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
+    for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
         (init / name).write_bytes(truncated)
     assert main(["train", "--data", face_folder, *TINY_FLAGS, "--init-from", str(init),
                  "--out", str(tmp_path / "run")]) == 2
@@ -104,6 +104,7 @@ def test_init_from_a_damaged_pair_is_one_line_naming_the_file(face_folder, tmp_p
     assert error.startswith(f"error: {init / 'generator.h5'}: a damaged or truncated .h5 (") and error.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_a_setting_added_on_resume_stays_for_the_next_resume_and_the_resumed_weights_are_named(face_folder,
                                                                                                 tmp_path, capsys):
     run = str(tmp_path / "run")
@@ -111,11 +112,11 @@ def test_a_setting_added_on_resume_stays_for_the_next_resume_and_the_resumed_wei
     capsys.readouterr()
     assert main(["train", "--resume", "--out", run, "--epochs", "2", "--ema", "0.9"]) == 0
     assert "generator.h5 (saved after epoch 1), resumed" in capsys.readouterr().out
-    assert checkpoints.read_config(run)["ema"] == 0.9
-    after_two = [w.numpy() for w in checkpoints.load_model_h5(checkpoints.find_generator(run)).weights]
+    assert model_folder.read_config(run)["ema"] == 0.9
+    after_two = [w.numpy() for w in checkpoints.load_model_h5(model_folder.ModelFolder(run).generator).weights]
     assert main(["train", "--resume", "--out", run, "--epochs", "3"]) == 0
-    after_three = checkpoints.load_model_h5(checkpoints.find_generator(run)).weights
-    assert checkpoints.find_generator(run).endswith(checkpoints.EMA_GENERATOR_FILE)
+    after_three = checkpoints.load_model_h5(model_folder.ModelFolder(run).generator).weights
+    assert model_folder.ModelFolder(run).generator.endswith(model_folder.EMA_GENERATOR_FILE)
     assert not all(np.array_equal(a, b.numpy()) for a, b in zip(after_two, after_three))
 
 
@@ -125,4 +126,4 @@ def test_exclude_trains_on_the_faces_not_named_in_the_held_out_folder(tmp_path, 
     assert main(["train", "--data", faces, "--exclude", held_out, "--out", str(tmp_path / "run"), "--epochs", "1",
                  *TINY_FLAGS]) == 0
     assert f"training on 16 faces from {faces}" in capsys.readouterr().out
-    assert checkpoints.read_config(str(tmp_path / "run"))["exclude"] == held_out
+    assert model_folder.read_config(str(tmp_path / "run"))["exclude"] == held_out

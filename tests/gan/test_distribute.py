@@ -15,7 +15,8 @@ import pytest
 
 from facegan import FaceganError
 from facegan.gan import distribute, training
-from facegan.io import checkpoints
+from facegan.gan.config import DEFAULTS
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, TINY
 
@@ -31,6 +32,7 @@ np.savez(weights, *[w.numpy() for w in trainer.generator.weights + trainer.discr
 """
 
 
+@pytest.mark.slow
 def test_the_replicas_of_the_two_logical_cpus_pass_the_recipe_and_equivalence_checks():
     """tests/gan/two_replicas.py: the snapshot tests under the strategy; 2 x 32 = 1 x 64; BN per replica; a mirrored
     run that checkpoints, resumes and saves plain .h5 files."""
@@ -54,7 +56,7 @@ def test_settings_that_cannot_work_fail_in_one_line(face_folder, tmp_path, monke
                              ({"distribute": "mirrored", "model": "vae"}, "for GAN runs"),
                              ({"distribute": "multi-worker"}, "needs TF_CONFIG")]:
         with pytest.raises(FaceganError, match=message):
-            training.train({**training.DEFAULTS, **TINY, "data": face_folder, **changes}, str(tmp_path / "never"))
+            training.train({**DEFAULTS, **TINY, "data": face_folder, **changes}, str(tmp_path / "never"))
     two = distribute.Replicas()
     two.count = 2  # as a strategy of 2 replicas has
     with pytest.raises(FaceganError, match="split evenly across the 2 replicas"):
@@ -63,13 +65,13 @@ def test_settings_that_cannot_work_fail_in_one_line(face_folder, tmp_path, monke
 
 def assert_plain_keras_loads(run):
     """The .h5 contract: float32 Keras models that a bare load_model reads, no trace of the strategy."""
-    for name in (checkpoints.GENERATOR_FILE, checkpoints.DISCRIMINATOR_FILE):
-        path = os.path.join(checkpoints.checkpoint_dir(run), name)
+    for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
+        path = os.path.join(model_folder.checkpoint_dir(run), name)
         with h5py.File(path) as saved:
             assert "Mirrored" not in saved.attrs["model_config"] and "replica" not in saved.attrs["model_config"]
         model = keras.models.load_model(path, compile=False)
         assert all(weight.numpy().dtype == np.float32 for weight in model.weights)
-    generator = keras.models.load_model(os.path.join(checkpoints.checkpoint_dir(run), checkpoints.GENERATOR_FILE))
+    generator = keras.models.load_model(os.path.join(model_folder.checkpoint_dir(run), model_folder.GENERATOR_FILE))
     assert generator.predict(np.zeros((2, 100), np.float32), verbose=0).shape == (2, 32, 32, 3)
 
 
@@ -102,9 +104,10 @@ def run_workers(config, run, tmp_path, resume):
     return [list(np.load(path).values()) for path in weights], outputs
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_resume_and_end_with_the_same_weights(face_folder, tmp_path):
     run = str(tmp_path / "run")
-    config = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1,
+    config = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1,
               "distribute": "multi-worker", "conditional": True}
     run_workers(config, run, tmp_path, resume=False)
     (chief, other), outputs = run_workers({**config, "epochs": 2}, run, tmp_path, resume=True)
@@ -112,7 +115,7 @@ def test_two_workers_on_localhost_train_resume_and_end_with_the_same_weights(fac
     assert len(chief) == len(other) > 0
     for a, b in zip(chief, other):
         np.testing.assert_array_equal(a, b)
-    saved = checkpoints.load_model_h5(os.path.join(checkpoints.checkpoint_dir(run), checkpoints.GENERATOR_FILE))
+    saved = checkpoints.load_model_h5(os.path.join(model_folder.checkpoint_dir(run), model_folder.GENERATOR_FILE))
     for a, b in zip(chief, saved.weights):
         np.testing.assert_array_equal(a, b.numpy())
     assert checkpoints.read_state(run)["epoch"] == 2

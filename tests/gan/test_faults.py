@@ -7,9 +7,10 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from facegan.gan import training
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, write_faces
 
@@ -31,6 +32,7 @@ sys.exit(main(["train", *sys.argv[1:]]))
 """
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps(tmp_path):
     faces = write_faces(str(tmp_path / "faces"), 12)
     run, new, save_every, epochs = str(tmp_path / "run"), str(tmp_path / "run" / "checkpoint.new"), 2, 12
@@ -47,7 +49,7 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
             steps += line == "step\n"
             if steps == wanted:
                 break
-        while not kill and checkpoints.checkpoint_dir(run) is None and process.poll() is None:
+        while not kill and model_folder.checkpoint_dir(run) is None and process.poll() is None:
             time.sleep(0.001)  # before its first checkpoint a run has nothing to resume from
         assert process.poll() is None, "the run ended before its kill"
         begun = time.time_ns()
@@ -61,15 +63,15 @@ def test_kill_9_at_random_moments_always_resumes_losing_at_most_save_every_steps
         process.wait()
         caught_writing += os.path.exists(new)
         state = checkpoints.read_state(run)
-        checkpoints.load_models(run)  # complete and readable, whenever the kill fell
+        checkpoints.load_checkpoint(run)  # complete and readable, whenever the kill fell
         saved, before = state["epoch"] * steps_per_epoch + state["step"], saved
         assert before <= saved <= progress and progress - saved <= save_every, (before, saved, progress)
     assert caught_writing >= 1, "no kill fell within a checkpoint write"
     epochs = state["epoch"] + 1  # the last resume finishes the epoch it is in, as a run of that many would
-    training.train({**checkpoints.read_config(run), "epochs": epochs}, run, resume=True)
+    training.train({**model_folder.read_config(run), "epochs": epochs}, run, resume=True)
     with open(os.path.join(run, "history.csv")) as f:
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, steps_per_epoch * epochs + 1))
     straight = str(tmp_path / "straight")
-    training.train({**checkpoints.read_config(run), "save_every": 0}, straight)  # the same run, never stopped
-    for a, b in zip(*(checkpoints.load_models(folder)[0].weights for folder in (straight, run))):
+    training.train({**model_folder.read_config(run), "save_every": 0}, straight)  # the same run, never stopped
+    for a, b in zip(*(checkpoints.load_checkpoint(folder)[0].weights for folder in (straight, run))):
         np.testing.assert_array_equal(a.numpy(), b.numpy())

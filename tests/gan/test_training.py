@@ -11,18 +11,19 @@ from PIL import Image
 
 from facegan import FaceganError
 from facegan.gan import training
+from facegan.gan.config import DEFAULTS
 from facegan.gan.models import build_generator
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import REPO, TINY
 
 
 def config(face_folder, **changes):
-    return {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
+    return {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
 
 
 def generator_weights(run):
-    generator, _, _ = checkpoints.load_models(run)
+    generator, _, _ = checkpoints.load_checkpoint(run)
     return [w.numpy() for w in generator.weights]
 
 
@@ -37,9 +38,10 @@ def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_
     assert [int(row["step"]) for row in rows] == list(range(1, 7))  # 24 faces / 8 = 3 steps, 2 epochs
     assert all(0 < float(row["D(x)"]) < 1 for row in rows)
     assert Image.open(os.path.join(run, "losses.png")).size[0] > 400
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
+@pytest.mark.slow
 def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
     straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
     training.train(config(face_folder, epochs=3), straight)
@@ -51,6 +53,7 @@ def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, 
         assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 10))
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tmp_path):
     # SIGINT goes as soon as epoch 1 is saved; 15 epochs leave the run seconds of work to be interrupted in
     arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "15", "--image-size", "32", "--filters", "4"]
@@ -66,7 +69,7 @@ def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tm
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     assert "Traceback" not in output and "continue with --resume" in output
-    state = checkpoints.load_models(interrupted)[2]
+    state = checkpoints.load_checkpoint(interrupted)[2]
     assert state["epoch"] < 15
 
     resumed = subprocess.run([sys.executable, os.path.join(REPO, "train.py"), "--out", interrupted, "--resume"],
@@ -93,6 +96,7 @@ def test_eval_every_without_the_eval_extra_fails_before_training(face_folder, tm
     assert not os.path.exists(tmp_path / "run" / "checkpoint")
 
 
+@pytest.mark.slow
 def test_eval_every_logs_fid_and_kid_per_epoch_and_resume_keeps_them(face_folder, tmp_path):
     import pytest
 
@@ -111,10 +115,10 @@ def test_a_conditional_run_samples_each_row_through_the_age_groups_and_resumes(f
     training.train(config(face_folder, conditional=True, epochs=1), run)
     grid = Image.open(os.path.join(run, "samples", "epoch_001.png"))
     assert grid.size == (7 * 34 + 2, 8 * 34 + 2), "8 faces, each through the 7 age groups"
-    generator, discriminator, _ = checkpoints.load_models(run)
+    generator, discriminator, _ = checkpoints.load_checkpoint(run)
     assert [tensor.name for tensor in generator.inputs] == ["noise", "age_group"]
     training.train(config(face_folder, conditional=True, epochs=2), run, resume=True)
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
 def test_a_conditional_run_needs_ages(tmp_path):
@@ -133,7 +137,7 @@ def test_a_conditional_run_needs_ages(tmp_path):
 def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(face_folder, tmp_path):
     source = str(tmp_path / "source")
     training.train(config(face_folder, epochs=1), source)
-    saved = checkpoints.checkpoint_dir(source)
+    saved = model_folder.checkpoint_dir(source)
     trainer, state = training._trainer(config(face_folder, init_from=saved), str(tmp_path / "new"), resume=False)
     for model, name in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
         expected = checkpoints.load_model_h5(os.path.join(saved, f"{name}.h5"))
@@ -147,9 +151,9 @@ def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(fac
     training.train(config(face_folder, epochs=1, ema=0.5), averaged)
     for a, b in zip(generator_weights(plain), generator_weights(averaged)):
         np.testing.assert_array_equal(a, b)  # G and D learn exactly as without the average
-    saved = checkpoints.checkpoint_dir(averaged)
-    average = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
-    assert checkpoints.find_generator(averaged) == os.path.join(saved, checkpoints.EMA_GENERATOR_FILE)
+    saved = model_folder.checkpoint_dir(averaged)
+    average = checkpoints.load_model_h5(os.path.join(saved, model_folder.EMA_GENERATOR_FILE))
+    assert model_folder.ModelFolder(averaged).generator == os.path.join(saved, model_folder.EMA_GENERATOR_FILE)
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
 
 
@@ -157,12 +161,12 @@ def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, 
     """The shipped folder holds G, its average and D: continuing it continues all three."""
     source = str(tmp_path / "source")
     training.train(config(face_folder, epochs=1, ema=0.5), source)
-    saved = checkpoints.checkpoint_dir(source)
+    saved = model_folder.checkpoint_dir(source)
     continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
                                             False, build_generator(**TINY))
-    expected = checkpoints.load_model_h5(os.path.join(saved, checkpoints.EMA_GENERATOR_FILE))
+    expected = checkpoints.load_model_h5(os.path.join(saved, model_folder.EMA_GENERATOR_FILE))
     assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
-    raw = checkpoints.load_model_h5(os.path.join(saved, checkpoints.GENERATOR_FILE))
+    raw = checkpoints.load_model_h5(os.path.join(saved, model_folder.GENERATOR_FILE))
     assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, raw.weights))
 
 
@@ -182,7 +186,7 @@ def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face
     training.train(config(face_folder, epochs=2, ema=0.9), straight)
     training.train(config(face_folder, epochs=1, ema=0.9), stopped)
     training.train(config(face_folder, epochs=2, ema=0.9), stopped, resume=True)
-    averages = [checkpoints.load_model_h5(checkpoints.find_generator(run)) for run in (straight, stopped)]
+    averages = [checkpoints.load_model_h5(model_folder.ModelFolder(run).generator) for run in (straight, stopped)]
     for a, b in zip(*(model.weights for model in averages)):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
@@ -192,7 +196,7 @@ def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_fold
     trainer = training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), straight)
     assert trainer.generator.layers[0].compute_dtype == "bfloat16"
     assert trainer.generator.layers[0].variable_dtype == "float32"
-    generator, discriminator, _ = checkpoints.load_models(straight)
+    generator, discriminator, _ = checkpoints.load_checkpoint(straight)
     for model in (generator, discriminator):
         assert {layer.compute_dtype for layer in model.layers} == {"float32"}, "the .h5 contract is float32"
     noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)

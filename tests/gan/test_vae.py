@@ -6,10 +6,12 @@ import keras
 import numpy as np
 import pytest
 
+from facegan.gan.config import DEFAULTS
+
 from facegan.gan import training
 from facegan.gan.models import build_encoder, build_generator
 from facegan.gan.vae import VAE, reconstruction_loss
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 
 from tests.conftest import TINY
 
@@ -45,12 +47,12 @@ def test_reconstruction_loss_is_per_face_squared_error_over_the_decoder_variance
 
 def test_train_py_trains_a_vae_run_that_generate_samples_from_a_normal_prior(face_folder, tmp_path):
     run = str(tmp_path / "vae")
-    settings = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1, "model": "vae"}
+    settings = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 1, "model": "vae"}
     training.train(settings, run)
     with open(os.path.join(run, "history.csv")) as f:
         assert list(csv.DictReader(f))[0].keys() >= {"loss", "reconstruction", "kl"}
-    assert sorted(os.listdir(checkpoints.checkpoint_dir(run))) == ["encoder.h5", "generator.h5", "optimizers.npz",
+    assert sorted(os.listdir(model_folder.checkpoint_dir(run))) == ["encoder.h5", "generator.h5", "optimizers.npz",
                                                                     "state.json"]
-    assert checkpoints.is_vae(checkpoints.find_generator(run))
+    assert model_folder.ModelFolder(run).is_vae
     training.train({**settings, "epochs": 2}, run, resume=True)
-    assert checkpoints.load_models(run, ("generator", "encoder"))[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run, ("generator", "encoder"))[2]["epoch"] == 2

@@ -14,10 +14,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from facegan.gan.config import DEFAULTS  # noqa: E402
+
 from facegan.gan import training  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.gan.recipe import DCGAN  # noqa: E402
-from facegan.io import checkpoints  # noqa: E402
+from facegan.io import checkpoints, model_folder  # noqa: E402
 
 from tests.conftest import TINY  # noqa: E402
 from tests.gan import test_recipe  # noqa: E402
@@ -160,7 +162,7 @@ def test_a_mirrored_run_checkpoints_resumes_and_saves_the_h5_of_a_one_device_run
     from tests.gan.test_distribute import assert_plain_keras_loads
 
     run = str(tmp_path / "run")
-    config = {**training.DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "ema": 0.9, "distribute": "mirrored"}
+    config = {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "ema": 0.9, "distribute": "mirrored"}
     messages = []
     trainer = training.train({**config, "epochs": 1}, run, log=messages.append)
     assert trainer.replicas.count == 2 and "3 steps of 8 per epoch" in messages[0] and "2 replicas of 4" in messages[0]
@@ -168,4 +170,4 @@ def test_a_mirrored_run_checkpoints_resumes_and_saves_the_h5_of_a_one_device_run
     assert checkpoints.read_state(run)["epoch"] == 2
     assert sorted(os.listdir(os.path.join(run, "samples"))) == ["epoch_001.png", "epoch_002.png"]
     assert_plain_keras_loads(run)
-    assert os.path.isfile(os.path.join(checkpoints.checkpoint_dir(run), checkpoints.EMA_GENERATOR_FILE))
+    assert os.path.isfile(os.path.join(model_folder.checkpoint_dir(run), model_folder.EMA_GENERATOR_FILE))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.io import checkpoints
+from facegan.io import checkpoints, model_folder
 from facegan.gan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
                                 build_generator)
 from facegan.gan.prior import age_conditions
@@ -30,7 +30,7 @@ def weights(model):
 
 def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 3, "step": 1, "rng": None})
-    generator, discriminator, state = checkpoints.load_models(str(tmp_path))
+    generator, discriminator, state = checkpoints.load_checkpoint(str(tmp_path))
     assert state == {"epoch": 3, "step": 1, "rng": None}
     for original, loaded in ((gan.generator, generator), (gan.discriminator, discriminator)):
         assert all(np.array_equal(a, b) for a, b in zip(weights(original), weights(loaded)))
@@ -44,7 +44,7 @@ def test_a_checkpoint_restores_models_optimizers_and_state(gan, tmp_path):
 
 def test_restored_optimizers_keep_the_learning_rate_they_were_compiled_with(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 1, "rng": None})
-    generator, discriminator, _state = checkpoints.load_models(str(tmp_path))
+    generator, discriminator, _state = checkpoints.load_checkpoint(str(tmp_path))
     restored = DCGAN(generator, discriminator, learning_rate=5e-5)
     checkpoints.restore_optimizers(str(tmp_path), restored)
     for optimizer in (restored.discriminator.optimizer, restored.d_on_g.optimizer):
@@ -62,7 +62,7 @@ def test_a_crash_while_writing_leaves_the_previous_checkpoint(gan, tmp_path, mon
     monkeypatch.setattr(checkpoints, "save_model_h5", crash)
     with pytest.raises(OSError):
         checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
-    assert checkpoints.load_models(run)[2]["epoch"] == 1
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 1
 
 
 def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp_path, monkeypatch):
@@ -80,39 +80,10 @@ def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp
         checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})
     monkeypatch.undo()
     assert not os.path.exists(os.path.join(run, "checkpoint"))
-    assert checkpoints.load_models(run)[2]["epoch"] == 1
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 1
     checkpoints.save_checkpoint(run, gan, {"epoch": 2, "step": 0, "rng": None})  # and the next save recovers
-    assert checkpoints.load_models(run)[2]["epoch"] == 2
+    assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
     assert sorted(os.listdir(run)) == ["checkpoint"]
-
-
-def test_find_generator_accepts_a_file_or_a_run_and_explains_when_there_is_none(gan, tmp_path, monkeypatch):
-    run = tmp_path / "runs" / "one"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 1, "step": 0, "rng": None})
-    expected = str(run / "checkpoint" / "generator.h5")
-    assert checkpoints.find_generator(str(run)) == expected
-    assert checkpoints.find_generator(expected) == expected
-    assert checkpoints.find_generator(None, root=str(tmp_path / "runs")) == expected
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(run / "checkpoint"))  # no run of yours: the shipped one
-    assert checkpoints.find_generator(None, root=str(tmp_path / "nothing")) == expected
-    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", str(tmp_path / "nothing shipped"))
-    with pytest.raises(FaceganError, match="train one first with `python train.py`"):
-        checkpoints.find_generator(None, root=str(tmp_path / "nothing"))
-
-
-def test_the_shipped_model_comes_before_your_runs_when_asked_and_each_is_described(gan, tmp_path, monkeypatch):
-    run = tmp_path / "runs" / "one"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 0, "rng": None})
-    monkeypatch.chdir(tmp_path)  # outside the clone: a shipped model is named by its full path
-    shipped = checkpoints.find_generator(None, root="runs", newest_run_first=False)
-    assert shipped == os.path.join(checkpoints.SHIPPED_DIR, checkpoints.EMA_GENERATOR_FILE), "the average"
-    assert checkpoints.describe(shipped) == f"{shipped} (shipped)"
-    saved = checkpoints.find_generator(None, root="runs")
-    assert checkpoints.describe(saved) == os.path.join("runs", "one", "checkpoint", "generator.h5") + \
-        " (saved after epoch 5)"
-    checkpoints.save_checkpoint(str(run), gan, {"epoch": 5, "step": 30, "rng": None})
-    assert checkpoints.describe("runs//one/checkpoint/generator.h5").endswith("(saved at epoch 6, step 30)")
-    assert checkpoints.describe("runs//one/checkpoint/generator.h5").startswith("runs/one/checkpoint")
 
 
 H5_CONTRACT = """
@@ -164,8 +135,8 @@ def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(tmp_p
 
 def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
     """The interim model in checkpoints/dcgan-utkface-64 loads in plain Keras and draws 64x64 faces."""
-    shipped = os.path.join(checkpoints.SHIPPED_DIR, "generator.h5")
-    assert os.path.isfile(os.path.join(checkpoints.SHIPPED_DIR, "discriminator.h5"))
+    shipped = os.path.join(model_folder.SHIPPED_DIR, "generator.h5")
+    assert os.path.isfile(os.path.join(model_folder.SHIPPED_DIR, "discriminator.h5"))
     result = subprocess.run([sys.executable, "-c", H5_CONTRACT, shipped], capture_output=True, text=True,
                             cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr
@@ -175,7 +146,7 @@ def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
 
 def test_start_from_puts_a_plain_pair_into_the_conditional_one_with_the_age_at_zero_weight(gan, tmp_path):
     checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
-    saved = checkpoints.checkpoint_dir(str(tmp_path))
+    saved = model_folder.checkpoint_dir(str(tmp_path))
     generator, discriminator = build_conditional_generator(**TINY), build_conditional_discriminator(**TINY)
     checkpoints.start_from(generator, os.path.join(saved, "generator.h5"))
     checkpoints.start_from(discriminator, os.path.join(saved, "discriminator.h5"))

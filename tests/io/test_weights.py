@@ -11,7 +11,7 @@ import pytest
 from facegan import FaceganError
 from facegan.cli import main
 from facegan.gan.models import build_generator
-from facegan.io import checkpoints, weights
+from facegan.io import checkpoints, model_folder, weights
 
 from tests.conftest import REPO, TINY
 
@@ -63,7 +63,7 @@ def test_each_bad_file_is_one_line_naming_it_and_the_problem(case, bad_files):
     """As `--init-from` into a plain 32x32 run reads a generator: the checks every command goes through."""
     path = bad_files[case]
     with pytest.raises(FaceganError) as raised:
-        checkpoints.start_from(build_generator(**TINY), checkpoints.find_generator(path))
+        checkpoints.start_from(build_generator(**TINY), model_folder.ModelFolder(path).generator)
     message = str(raised.value)
     assert EXPECTED[case] in message and path in message and "\n" not in message
 

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from facegan.latent.projection import (RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER, _SummedOverFaces, contextual_loss,
+from facegan.latent.defaults import RESTARTS_FROM_ENCODER, STEPS_FROM_ENCODER
+from facegan.latent.projection import (_SummedOverFaces, contextual_loss,
                                        encoder_guess, perceptual_loss, project)
 from facegan.gan.models import build_discriminator, build_generator, split_at_feature_map
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegan.latent import projection
+from facegan.latent import defaults
 
 from tests.conftest import REPO
 
@@ -26,10 +26,11 @@ for module in ("fastapi", "uvicorn", "multipart", "mtcnn", "playwright"):
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
+              pytest.mark.slow]
 
 AGING = os.path.join(REPO, "checkpoints", "aging-utkface-64")
-STEPS = projection.STEPS_FROM_ENCODER
+STEPS = defaults.STEPS_FROM_ENCODER
 AGED = 90_000  # ms: the longest a test waits for a photo to be aged
 FACE = os.path.join(REPO, "data", "25_1_0_20170103180911281.jpg.chip.jpg")
 OTHER_FACE = os.path.join(REPO, "data", "30_0_0_20170119180139147.jpg.chip.jpg")
