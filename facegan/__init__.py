@@ -18,6 +18,11 @@ class FaceganError(Exception):
     """A problem with the user's input: the CLI prints it on one line and exits with code 2."""
 
 
+from facegan.backend import keep_tensorflow_out  # noqa: E402  (it needs FaceganError)
+
+keep_tensorflow_out()
+
+
 def import_tensorflow_quietly():
     """Imports TensorFlow with its start-up lines held back. Its shared libraries log from C++ while they load,
     before any log level applies, so those lines go to a temporary file, shown only if the import fails."""

@@ -108,3 +108,14 @@ def run_script(script, *arguments, cwd=None, env=None):
 
     return subprocess.run([sys.executable, os.path.join(REPO, script), *arguments], capture_output=True, text=True,
                           cwd=cwd, env=env if env is not None else {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def pytest_sessionfinish(session):
+    """Under jax or torch (tests/test_backends.py runs a subset so), facegan must never have imported TensorFlow."""
+    import sys
+
+    from facegan.backend import keras_backend
+
+    if keras_backend() != "tensorflow" and "tensorflow" in sys.modules:
+        print(f"\nTensorFlow was imported under KERAS_BACKEND={keras_backend()}", file=sys.stderr)
+        session.exitstatus = 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facegan import FaceganError
+from facegan.backend import require_tensorflow
 from facegan.aging.placement import FEATHER, Placement, centre_square, crop
 from facegan.io.pixels import to_unit
 
@@ -78,6 +79,7 @@ EYES_TO_MOUTH = 0.40
 
 
 def face_detector():
+    require_tensorflow("finding faces in photos (MTCNN; `facegan age --aligned` needs none)")
     try:
         from mtcnn import MTCNN
     except ImportError:

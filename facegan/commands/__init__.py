@@ -5,6 +5,7 @@ import importlib
 import sys
 
 from facegan import FaceganError, import_tensorflow_quietly
+from facegan.backend import keras_backend
 
 COMMANDS = {  # command name -> module of facegan.commands
     "train": "train",
@@ -31,16 +32,18 @@ class Parser(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    """Parses before TensorFlow loads (every module a parser imports is Keras-free: the defaults it shows live in
+    """Parses before Keras loads (every module a parser imports is Keras-free: the defaults it shows live in
     facegan.gan.config, facegan.latent.defaults and facegan.aging.defaults), so --help and flag errors answer at
-    once; a command that runs then gets TensorFlow with its start-up lines held back."""
+    once; a command that runs on TensorFlow then gets it with its start-up lines held back (jax and torch never
+    bring TensorFlow in: facegan.backend)."""
     parser = Parser(prog="facegan", description="DCGAN faces in Keras 3.")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"facegan.commands.{module_name}")
         module.add_arguments(subparsers.add_parser(name, help=module.HELP, description=module.HELP))
     args = parser.parse_args(argv)
-    import_tensorflow_quietly()
+    if keras_backend() == "tensorflow":
+        import_tensorflow_quietly()
     try:
         importlib.import_module(f"facegan.commands.{COMMANDS[args.command]}").run(args)
     except FaceganError as problem:

@@ -25,6 +25,7 @@ import weakref
 import numpy as np
 
 from facegan import FaceganError
+from facegan.backend import require_tensorflow
 
 LOGICAL_CPUS = "FACEGAN_LOGICAL_CPUS"
 
@@ -35,6 +36,7 @@ def use_logical_cpus():
     count = int(os.environ.get(LOGICAL_CPUS) or 1)
     if count < 2:
         return
+    require_tensorflow(LOGICAL_CPUS)
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -51,6 +53,7 @@ def replicas_for(name):
     MultiWorkerMirroredStrategy must be set up first)."""
     if name == "none":
         return ONE_DEVICE
+    require_tensorflow(f"--distribute {name}")
     import tensorflow as tf
 
     if name == "multi-worker":

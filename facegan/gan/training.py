@@ -198,7 +198,8 @@ def _train(config, run_dir, resume, log, replicas):
                     save(epoch, step + 1)
                     log(f"saved a checkpoint at epoch {epoch + 1}, step {step + 1}; continue with --resume")
                     raise KeyboardInterrupt
-            grid = pictures.grid(np.float32(sampled(sample_input, training=False)), columns=sample_columns)
+            grid = pictures.grid(np.float32(keras.ops.convert_to_numpy(sampled(sample_input, training=False))),
+                                 columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:

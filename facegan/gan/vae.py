@@ -37,6 +37,7 @@ class _SampleCode(keras.layers.Layer):
 
 def reconstruction_loss(images, decoded):
     """Per face: squared error over pixels, scaled by the decoder's fixed variance."""
+    images = ops.convert_to_tensor(images, decoded.dtype)  # numpy, as a metric's target on the torch backend
     return ops.sum(ops.square(images - decoded), axis=(1, 2, 3)) / (2 * DECODER_SIGMA ** 2)
 
 

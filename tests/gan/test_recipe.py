@@ -72,6 +72,12 @@ def real_batch():
     return np.random.default_rng(0).uniform(-1, 1, (BATCH, 32, 32, 3)).astype(np.float32)
 
 
+EVERY_OPTION = "+".join(name for name in OPTIONS if name != "recipe")  # all D-side options at once, bf16 too
+
+
+@pytest.mark.parametrize("any_gan", [(pair, option) for pair in ("plain", "conditional")
+                                     for option in [*OPTIONS, EVERY_OPTION]], indirect=True,
+                         ids=lambda param: "-".join(param))
 def test_each_half_step_changes_exactly_its_own_model(any_gan, real_batch):
     gan = any_gan
     rng = np.random.default_rng(0)
