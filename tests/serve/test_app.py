@@ -6,12 +6,8 @@ goes to docs/serve.png, the one in the docs, else to a temporary folder, so that
 checkout as it was."""
 import io
 import os
-import queue
 import re
 import shutil
-import subprocess
-import sys
-import threading
 
 import numpy as np
 import pytest
@@ -20,6 +16,7 @@ from PIL import Image
 from facegan.latent import defaults
 
 from tests.conftest import REPO
+from tests.serve.serving import facegan_serve
 
 for module in ("fastapi", "uvicorn", "multipart", "mtcnn", "playwright"):
     pytest.importorskip(module, reason="the serve extra (and playwright, in the test extra) is not installed")
@@ -42,30 +39,9 @@ PER_CLIENT = 2  # --queue-per-client: the browser's third photo in line is answe
 def server(tmp_path_factory):
     """The address of a `facegan serve` started for these tests; stopped after them."""
     log_path = tmp_path_factory.mktemp("serve") / "server.log"
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "facegan.cli", "serve", "--port", "0", "--steps",
-                                    str(STEPS), "--checkpoint", AGING, "--queue-per-client", str(PER_CLIENT)],
-                                   cwd=REPO, env=environment, text=True, stdout=subprocess.PIPE, stderr=log)
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    try:
-        address = None
-        while address is None:
-            line = lines.get(timeout=120)
-            if "http://" in line:
-                address = line.split("http://", 1)[1].split()[0]
-        yield f"http://{address}"
-        assert process.poll() is None, "the server stopped during the tests"
-    except queue.Empty:
-        pytest.fail(f"facegan serve did not start in 2 minutes: {log_path.read_text()[-2000:]}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with facegan_serve(log_path, "--steps", str(STEPS), "--checkpoint", AGING, "--queue-per-client",
+                       str(PER_CLIENT)) as (address, _process):
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,7 @@ afterwards it still serves the page and ages a photo. Bounded: 60-odd requests, 
 import concurrent.futures
 import io
 import os
-import queue
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,6 +16,7 @@ from PIL import Image
 from facegan.serve.client import age, connection, multipart
 
 from tests.conftest import REPO
+from tests.serve.serving import facegan_serve
 
 for module in ("fastapi", "uvicorn", "multipart", "mtcnn"):
     pytest.importorskip(module, reason="the serve extra is not installed")
@@ -42,30 +40,8 @@ def memory_mb(pid, field):
 def server(tmp_path_factory):
     """(address, pid) of a `facegan serve` with small limits; stopped after the test."""
     log_path = tmp_path_factory.mktemp("soak") / "server.log"
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "facegan.cli", "serve", "--port", "0", "--steps", "5",
-                                    *LIMITS], cwd=REPO, env=environment, text=True, stdout=subprocess.PIPE,
-                                   stderr=log)
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    try:
-        address = None
-        while address is None:
-            line = lines.get(timeout=120)
-            if "http://" in line:
-                address = "http://" + line.split("http://", 1)[1].split()[0]
+    with facegan_serve(log_path, "--steps", "5", *LIMITS) as (address, process):
         yield address, process.pid
-        assert process.poll() is None, "the server stopped during the test"
-    except queue.Empty:
-        pytest.fail(f"facegan serve did not start in 2 minutes: {log_path.read_text()[-2000:]}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def encoded(image, kind, **options):
