@@ -5,13 +5,17 @@ outside the repo, so that no session's cores go unused while the quality targets
     python bench/long_run.py status                  # images so far, running or not, the log's last line
     python bench/long_run.py stop                    # SIGINT: it saves its checkpoint, then exits
     python bench/long_run.py score                   # FID/KID of its raw G and its average: rows in the CSV
+    python bench/long_run.py start --arm lr1e-4      # an arm: one option changed, ARM_EPOCHS from the shipped
 
-The folder is ~/facegan-long-run (~/facegan-long-run-aging for the pair; $FACEGAN_LONG_RUN overrides the
-parent). It saves every --save-every steps, so a kill loses minutes. `score` appends one row for the average
-(label long-run) and one for the raw G (long-run-raw) to docs/fid_by_images.csv, counting images from the
-shipped weights the folder started from (recorded in its long_run.json).
+The folder is ~/facegan-long-run (~/facegan-long-run-aging for the pair, ~/facegan-long-run-arm-NAME for an arm;
+$FACEGAN_LONG_RUN overrides the parent). It saves every --save-every steps, so a kill loses minutes, and keeps
+each epoch's generators (--keep-every 1, about 22,000 images apart): the points of its curve. `score` appends,
+for the checkpoint and each snapshot not yet scored, one row for the average (label long-run) and one for the raw
+G (long-run-raw) to docs/fid_by_images.csv, counting images from the shipped weights the folder started from
+(recorded in its long_run.json).
 """
 import argparse
+import csv
 import json
 import os
 import signal
@@ -30,15 +34,28 @@ PAIRS = {
     "aging": {"shipped": "checkpoints/dcgan-utkface-64",
               "flags": ["--conditional", "--mismatched-ages", "--exclude", os.path.join(ROOT, "data")]},
 }
-FLAGS = ["--diffaugment", "--lr", "5e-5", "--ema", "0.999", "--precision", "bf16"]
+FLAGS = ["--diffaugment", "--lr", "5e-5", "--ema", "0.999", "--precision", "bf16", "--keep-every", "1"]
+# Arms: one question each, asked against the long run by changing one of its flags (argparse keeps the last)
+ARMS = {"lr1e-4": ["--lr", "1e-4"]}
+ARM_EPOCHS = 5  # 109,440 images of UTKFace, a point every 21,888
 SAVE_EVERY = 200  # steps: about 3 minutes at the bf16 rate on 2 cores
 EPOCHS = 100_000  # never reached: the run goes on until `stop`
 META_FILE = "long_run.json"
 
 
-def folder(pair):
+def folder(pair, arm=None):
     parent = os.environ.get("FACEGAN_LONG_RUN", os.path.expanduser("~"))
-    return os.path.join(parent, "facegan-long-run" + ("" if pair == "dcgan" else f"-{pair}"))
+    return os.path.join(parent, "facegan-long-run" + ("" if pair == "dcgan" else f"-{pair}")
+                        + (f"-arm-{arm}" if arm else ""))
+
+
+def flags(args):
+    return FLAGS + ARMS.get(args.arm, []) + PAIRS[args.pair]["flags"]
+
+
+def label(args, raw):
+    name = f"arm-{args.arm}" if args.arm else "long-run"
+    return name + ("-raw" if raw else "") + ("" if args.pair == "dcgan" else f"-{args.pair}")
 
 
 def _pid(run):
@@ -69,11 +86,11 @@ def images_seen(run):
 def start(args):
     from facegan.io import model_folder
 
-    run = folder(args.pair)
+    run = folder(args.pair, args.arm)
     if _pid(run):
         sys.exit(f"{run}: already running (pid {_pid(run)}); `stop` it first")
     command = [sys.executable, os.path.join(ROOT, "train.py"), "--data", args.data, "--out", run,
-               "--epochs", str(EPOCHS), "--save-every", str(SAVE_EVERY), *FLAGS, *PAIRS[args.pair]["flags"]]
+               "--epochs", str(ARM_EPOCHS if args.arm else EPOCHS), "--save-every", str(SAVE_EVERY), *flags(args)]
     if model_folder.checkpoint_dir(run) is not None:
         command.append("--resume")
         print(f"resuming {run}")
@@ -93,7 +110,7 @@ def start(args):
 
 
 def status(args):
-    run = folder(args.pair)
+    run = folder(args.pair, args.arm)
     pid = _pid(run)
     print(f"{run}: {'running, pid %d' % pid if pid else 'not running'}")
     if os.path.isfile(os.path.join(run, "history.csv")):
@@ -106,7 +123,7 @@ def status(args):
 
 
 def stop(args):
-    run = folder(args.pair)
+    run = folder(args.pair, args.arm)
     pid = _pid(run)
     if not pid:
         print(f"{run}: not running")
@@ -119,21 +136,38 @@ def stop(args):
     print(f"stopped; {status(args) or ''}".rstrip("; "))
 
 
+def points(run):
+    """(images since the start, saved folder) of each kept snapshot and of the checkpoint, oldest first."""
+    from facegan.io import checkpoints, model_folder
+
+    batch = model_folder.read_config(run)["batch_size"]
+    epoch_ends = {row["epoch"]: row["step"] for row in checkpoints.read_rows(run, "history.csv")}
+    kept = os.path.join(run, model_folder.SNAPSHOTS)
+    found = {}
+    for name in sorted(os.listdir(kept)) if os.path.isdir(kept) else []:
+        epoch = int(name.split("_")[1]) if name.startswith("epoch_") and name[6:].isdigit() else None
+        if epoch in epoch_ends:
+            found[epoch_ends[epoch] * batch] = os.path.join(kept, name)
+    found.setdefault(images_seen(run)[0], model_folder.checkpoint_dir(run))
+    return sorted(found.items())
+
+
 def score(args):
     from facegan.io import model_folder
     from fid_by_images import CSV, append_row, plot
 
-    run = folder(args.pair)
+    run = folder(args.pair, args.arm)
     if _pid(run):
         sys.exit(f"{run}: still running; `stop` it first")
-    images, state = images_seen(run)
     with open(os.path.join(run, META_FILE)) as f:
         start_from = json.load(f)["start"]
-    flags = " ".join(FLAGS + PAIRS[args.pair]["flags"])
-    saved = model_folder.checkpoint_dir(run)
-    for label, name in (("long-run", model_folder.EMA_GENERATOR_FILE), ("long-run-raw", model_folder.GENERATOR_FILE)):
-        label = label if args.pair == "dcgan" else f"{label}-{args.pair}"
-        append_row(os.path.join(saved, name), label, flags, start_from, images, args.real, args.n, CSV)
+    with open(CSV, newline="") as f:
+        scored = {(row["label"], row["start"], int(row["images"])) for row in csv.DictReader(f)}
+    for images, saved in points(run):
+        for raw, name in ((False, model_folder.EMA_GENERATOR_FILE), (True, model_folder.GENERATOR_FILE)):
+            if (label(args, raw), start_from, images) not in scored and os.path.isfile(os.path.join(saved, name)):
+                append_row(os.path.join(saved, name), label(args, raw), " ".join(flags(args)), start_from, images,
+                           args.real, args.n, CSV)
     plot(CSV, os.path.join(ROOT, "docs", "fid_by_images.png"))
 
 
@@ -141,6 +175,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("start", "status", "stop", "score"))
     parser.add_argument("--pair", choices=tuple(PAIRS), default="dcgan", help="which model the run trains")
+    parser.add_argument("--arm", choices=tuple(ARMS), help="an arm of the study instead of the run itself: the run's "
+                                                           f"flags with one changed, {ARM_EPOCHS} epochs from the "
+                                                           "shipped weights")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "utkface"),
                         help="the faces it trains on")
     parser.add_argument("--real", default=os.path.join(ROOT, "data"), help="`score`: the real faces to compare with")

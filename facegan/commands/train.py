@@ -85,6 +85,9 @@ def add_arguments(parser):
     option(output, "--save-every", "also save a checkpoint every STEPS steps within an epoch, so that a crash or "
                                    "a kill loses at most that many steps (--resume goes on from there); 0 is off: "
                                    "at epoch ends only", type=int, metavar="STEPS")
+    option(output, "--keep-every", "every K epochs, also keep a copy of the generator (and its --ema average) in "
+                                   "snapshots/epoch_NNN/, to score or pick from later; 0 is off", type=int,
+           metavar="K")
     option(output, "--eval-every", "every K epochs, log FID and KID of --eval-n samples against the training "
                                    "faces (needs the eval extra); 0 is off", type=int, metavar="K")
     option(output, "--eval-n", "faces generated and real faces used per evaluation", type=int,

@@ -23,6 +23,7 @@ DEFAULTS = {
     "eval_every": 0,
     "eval_n": 500,
     "save_every": 0,  # steps between checkpoints within an epoch, 0: at epoch ends only
+    "keep_every": 0,  # epochs between kept snapshots of the generator(s), 0: none
     "init_from": None,
     # the classic stabilisers, off by default (see recipe.py)
     "real_label": 1.0,

@@ -43,6 +43,8 @@ def check_config(config):
         raise FaceganError(f"--beta1 must be in [0, 1), not {config['beta_1']}")
     if config["save_every"] < 0:
         raise FaceganError(f"--save-every must be 0 (epoch ends only) or more steps, not {config['save_every']}")
+    if config["keep_every"] < 0:
+        raise FaceganError(f"--keep-every must be 0 (off) or more epochs, not {config['keep_every']}")
     if config["eval_every"] < 0 or config["eval_n"] < 2:
         raise FaceganError("--eval-every must be 0 (off) or more, and --eval-n at least 2")
     if config["conditional"] and config["model"] != "dcgan":
@@ -202,6 +204,8 @@ def _train(config, run_dir, resume, log, replicas):
                                  columns=sample_columns)
             pictures.save_image(grid, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"))
             save(epoch + 1, 0)
+            if config["keep_every"] and (epoch + 1) % config["keep_every"] == 0:
+                checkpoints.keep_snapshot(run_dir, epoch + 1)
             if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
                 scores = fid.score(sampled, config["data"], config["eval_n"], exclude=config["exclude"])
                 quality.append({"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch,

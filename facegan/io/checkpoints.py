@@ -2,7 +2,7 @@
 
 A run folder holds `config.json`, `history.csv`, `losses.png`, `samples/` and `checkpoint/`, which holds
 `generator.h5`, `discriminator.h5`, `optimizers.npz` (both Adam states), `state.json` (epoch, step, RNG) and,
-with `train.py --ema`, `generator_ema.h5`.
+with `train.py --ema`, `generator_ema.h5`; with `--keep-every`, `snapshots/epoch_NNN/` keeps copies of the generators.
 
 A checkpoint is written whole into `checkpoint.new/`, then swapped in by two renames, so a kill at any moment
 leaves a complete checkpoint: `checkpoint/`, or `checkpoint.old/` if the kill fell between the renames.
@@ -16,7 +16,8 @@ import numpy as np
 
 from facegan import FaceganError
 from facegan.io.files import replaced_atomically
-from facegan.io.model_folder import CHECKPOINT, CONFIG_FILE, STATE_FILE, checkpoint_dir
+from facegan.io.model_folder import (CHECKPOINT, CONFIG_FILE, EMA_GENERATOR_FILE, GENERATOR_FILE, SNAPSHOTS, STATE_FILE,
+                                     checkpoint_dir)
 from facegan.io.weights import load_model_h5, model_profile, save_model_h5
 
 OPTIMIZERS_FILE = "optimizers.npz"
@@ -61,6 +62,22 @@ def save_checkpoint(run_dir, trainer, state, extra_models=None):
         os.rename(final, old)
     os.rename(new, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def keep_snapshot(run_dir, epoch):
+    """Copies the checkpoint's generator (and its average) to `snapshots/epoch_NNN/`, whole or not at all: the
+    points of a learning curve, or a generator to go back to."""
+    source = checkpoint_dir(run_dir)
+    final = os.path.join(run_dir, SNAPSHOTS, f"epoch_{epoch:03d}")
+    new = final + ".new"
+    shutil.rmtree(new, ignore_errors=True)
+    os.makedirs(new)
+    for name in (GENERATOR_FILE, EMA_GENERATOR_FILE):
+        if os.path.isfile(os.path.join(source, name)):
+            shutil.copyfile(os.path.join(source, name), os.path.join(new, name))
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(new, final)
+    return final
 
 
 def load_checkpoint(run_dir, names=("generator", "discriminator")):

@@ -14,6 +14,7 @@ from facegan import REPO, FaceganError
 
 RUNS_ROOT = "checkpoints"  # where `train` puts runs, and where the newest one is looked for
 CHECKPOINT = "checkpoint"
+SNAPSHOTS = "snapshots"  # `train.py --keep-every`: snapshots/epoch_NNN/ with copies of the generator files
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.json"
 GENERATOR_FILE = "generator.h5"

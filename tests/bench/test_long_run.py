@@ -32,8 +32,8 @@ def launched(tmp_path, monkeypatch):
     return commands
 
 
-def _args(action, pair="dcgan"):
-    return argparse.Namespace(action=action, pair=pair, data="faces", real="data", n=10)
+def _args(action, pair="dcgan", arm=None):
+    return argparse.Namespace(action=action, pair=pair, arm=arm, data="faces", real="data", n=10)
 
 
 def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_path):
@@ -56,6 +56,29 @@ def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
     assert {"--conditional", "--mismatched-ages"} <= set(command)
     assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")  # the aging bench's faces
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging")
+
+
+def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
+    long_run.start(_args("start", arm="lr1e-4"))
+    command = launched[0]
+    assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-arm-lr1e-4")
+    assert command[command.index("--epochs") + 1] == str(long_run.ARM_EPOCHS)
+    assert command[len(command) - 1 - command[::-1].index("--lr") + 1] == "1e-4"  # the last --lr is the one kept
+    assert command[command.index("--keep-every") + 1] == "1" and "--init-from" in command
+
+
+def test_points_are_the_kept_epochs_then_the_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "checkpoint" / "state.json").write_text('{"epoch": 2, "step": 1, "rng": null}')
+    (run / "config.json").write_text('{"batch_size": 8}')
+    (run / "history.csv").write_text("epoch,step\n" + "".join(f"{e},{s}\n" for e, s in
+                                                              [(1, 1), (1, 2), (2, 3), (2, 4), (3, 5)]))
+    for name in ("epoch_001", "epoch_002", "epoch_003.new"):
+        (run / "snapshots" / name).mkdir(parents=True)
+    assert long_run.points(str(run)) == [(16, str(run / "snapshots" / "epoch_001")),
+                                         (32, str(run / "snapshots" / "epoch_002")),
+                                         (40, str(run / "checkpoint"))]
 
 
 def test_stop_sends_sigint_and_waits_for_the_run_to_save_and_end(tmp_path, monkeypatch):

@@ -41,6 +41,20 @@ def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_
     assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
+def test_keep_every_keeps_each_epochs_generator_and_average(face_folder, tmp_path):
+    run = str(tmp_path / "run")
+    training.train(config(face_folder, keep_every=1, ema=0.9), run)
+    snapshots = os.path.join(run, model_folder.SNAPSHOTS)
+    assert sorted(os.listdir(snapshots)) == ["epoch_001", "epoch_002"]
+    kept = {epoch: [[w.numpy() for w in checkpoints.load_model_h5(os.path.join(snapshots, epoch, name)).weights]
+                    for name in (model_folder.GENERATOR_FILE, model_folder.EMA_GENERATOR_FILE)]
+            for epoch in ("epoch_001", "epoch_002")}
+    for a, b in zip(kept["epoch_002"][0], generator_weights(run)):  # the last snapshot is the final checkpoint's G
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(kept["epoch_001"][0], kept["epoch_002"][0]))
+    assert any(not np.array_equal(a, b) for a, b in zip(kept["epoch_002"][0], kept["epoch_002"][1]))
+
+
 @pytest.mark.slow
 def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
     straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
@@ -214,7 +228,8 @@ def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_pa
     for changes, message in [({"diffaugment": "color,zoom"}, "zoom is not a policy"),
                              ({"instance_noise": -0.1}, "--instance-noise"),
                              ({"discriminator_learning_rate": 2.0}, "--d-lr"),
-                             ({"precision": "fp8"}, "--precision")]:
+                             ({"precision": "fp8"}, "--precision"),
+                             ({"keep_every": -1}, "--keep-every")]:
         with pytest.raises(FaceganError, match=message):
             training.train(config(face_folder, **changes), str(tmp_path / "never"))
         assert not os.path.exists(tmp_path / "never")
