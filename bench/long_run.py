@@ -4,7 +4,7 @@ outside the repo, so that no session's cores go unused while the quality targets
     python bench/long_run.py start [--pair aging]    # resume the folder if it is here, else --init-from the shipped
     python bench/long_run.py status                  # images so far, running or not, the log's last line
     python bench/long_run.py stop                    # SIGINT: it saves its checkpoint, then exits
-    python bench/long_run.py score                   # FID/KID of its raw G and its average: rows in the CSV
+    python bench/long_run.py score                   # FID/KID of its raw G and average (snapshots only, if running)
     python bench/long_run.py start --arm lr1e-4      # an arm: one option changed, ARM_EPOCHS from the shipped
 
 The folder is ~/facegan-long-run (~/facegan-long-run-aging for the pair, ~/facegan-long-run-arm-NAME for an arm;
@@ -136,8 +136,9 @@ def stop(args):
     print(f"stopped; {status(args) or ''}".rstrip("; "))
 
 
-def points(run):
-    """(images since the start, saved folder) of each kept snapshot and of the checkpoint, oldest first."""
+def points(run, running=False):
+    """(images since the start, saved folder) of each kept snapshot and (unless it is running, when the
+    checkpoint may be mid-write) of the checkpoint, oldest first."""
     from facegan.io import checkpoints, model_folder
 
     batch = model_folder.read_config(run)["batch_size"]
@@ -148,7 +149,8 @@ def points(run):
         epoch = int(name.split("_")[1]) if name.startswith("epoch_") and name[6:].isdigit() else None
         if epoch in epoch_ends:
             found[epoch_ends[epoch] * batch] = os.path.join(kept, name)
-    found.setdefault(images_seen(run)[0], model_folder.checkpoint_dir(run))
+    if not running:
+        found.setdefault(images_seen(run)[0], model_folder.checkpoint_dir(run))
     return sorted(found.items())
 
 
@@ -158,12 +160,12 @@ def score(args):
 
     run = folder(args.pair, args.arm)
     if _pid(run):
-        sys.exit(f"{run}: still running; `stop` it first")
+        print(f"{run}: still running, so only its kept snapshots are scored; `stop` it to score its checkpoint")
     with open(os.path.join(run, META_FILE)) as f:
         start_from = json.load(f)["start"]
     with open(CSV, newline="") as f:
         scored = {(row["label"], row["start"], int(row["images"])) for row in csv.DictReader(f)}
-    for images, saved in points(run):
+    for images, saved in points(run, running=bool(_pid(run))):
         for raw, name in ((False, model_folder.EMA_GENERATOR_FILE), (True, model_folder.GENERATOR_FILE)):
             if (label(args, raw), start_from, images) not in scored and os.path.isfile(os.path.join(saved, name)):
                 append_row(os.path.join(saved, name), label(args, raw), " ".join(flags(args)), start_from, images,

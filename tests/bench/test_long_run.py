@@ -79,6 +79,7 @@ def test_points_are_the_kept_epochs_then_the_checkpoint(tmp_path):
     assert long_run.points(str(run)) == [(16, str(run / "snapshots" / "epoch_001")),
                                          (32, str(run / "snapshots" / "epoch_002")),
                                          (40, str(run / "checkpoint"))]
+    assert long_run.points(str(run), running=True)[-1] == (32, str(run / "snapshots" / "epoch_002"))
 
 
 def test_stop_sends_sigint_and_waits_for_the_run_to_save_and_end(tmp_path, monkeypatch):
