@@ -70,6 +70,10 @@ def add_arguments(parser):
                                          "changed by the comma-separated policy (color, translation, cutout; all "
                                          "three if none given)", nargs="?", const="color,translation,cutout",
            metavar="POLICY", shown="off")
+    option(stabilisers, "--ada-target", "adaptive augmentation (ADA, Karras et al., 2020): --diffaugment's "
+                                        "changes made to each image with a probability p that rises while D "
+                                        "calls more than this share of the reals real, and falls while fewer "
+                                        "(0.6 is ADA's); 0 is off", type=float, metavar="R")
     option(stabilisers, "--instance-noise", "instance noise (Sonderby et al., 2016): Gaussian noise of this "
                                             "standard deviation on every image D sees, in both steps; 0 is off",
            type=float, metavar="SIGMA")

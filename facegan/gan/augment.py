@@ -11,28 +11,48 @@ from keras import ops
 POLICIES = ("color", "translation", "cutout")
 TRANSLATION_RATIO = 0.125  # shift by up to 1/8 of the image, zeros coming in (DiffAugment's settings)
 CUTOUT_RATIO = 0.5  # one zeroed square of half the image's side per image
+# Adaptive augmentation (ADA, Karras et al., 2020): images over which p can go all the way from 0 to 1. ADA's
+# 500,000 is for runs of millions of images; ours are a tenth of that.
+ADAPTATION_IMAGES = 100_000
 
 
 @keras.saving.register_keras_serializable(package="facegan")
 class DiffAugment(keras.layers.Layer):
     """DiffAugment's colour, translation and cutout, each on every image with its own random draw; the identity
-    outside training, so the stack predicts as G then D."""
+    outside training, so the stack predicts as G then D. With `target` (ADA), each change is made to each image
+    only with probability p, which `adapt` moves after every D step: up while D calls more than `target` of the
+    reals real (a sign that it learns them by heart), down while fewer. p starts at 0, as in ADA."""
 
-    def __init__(self, policy=POLICIES, seed=None, **kwargs):
+    def __init__(self, policy=POLICIES, seed=None, target=None, **kwargs):
         super().__init__(**kwargs)
         unknown = set(policy) - set(POLICIES)
         if unknown or not policy:
             raise ValueError(f"DiffAugment policy {','.join(policy)}: choose among {','.join(POLICIES)}")
+        if target is not None and not 0 < target < 1:
+            raise ValueError(f"an adaptive augmentation's target must be in (0, 1), not {target}")
         self.policy = tuple(policy)
         self.seed = seed
+        self.target = target
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # a variable, not a float, so that compiled steps (JAX, tf.function) read its current value
+        self.probability = None if target is None else keras.Variable(0.0, trainable=False, name="probability")
 
     def call(self, images, training=False):
         if not training:
             return images
         for name in self.policy:
-            images = getattr(self, f"_{name}")(images)
+            changed = getattr(self, f"_{name}")(images)
+            if self.probability is not None:
+                chosen = self._uniform(images, (1, 1, 1)) < ops.cast(self.probability, images.dtype)
+                changed = ops.where(chosen, changed, images)
+            images = changed
         return images
+
+    def adapt(self, real_sign, images):
+        """ADA's rule, after a D step on `images` reals: p moves by images / ADAPTATION_IMAGES, up when
+        `real_sign` (the mean over the reals of sign(D(x) - 0.5)) is above the target, down when below."""
+        step = (1.0 if real_sign > self.target else -1.0) * images / ADAPTATION_IMAGES
+        self.probability.assign(min(max(float(self.probability.numpy()) + step, 0.0), 1.0))
 
     def _uniform(self, images, shape_tail):
         return keras.random.uniform((ops.shape(images)[0],) + shape_tail, seed=self.seed_generator,
@@ -75,15 +95,18 @@ class DiffAugment(keras.layers.Layer):
         return images * ops.cast(ops.logical_not(inside), images.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "policy": list(self.policy), "seed": self.seed}
+        return {**super().get_config(), "policy": list(self.policy), "seed": self.seed, "target": self.target}
 
 
-def discriminator_views(diffaugment=(), instance_noise=0.0, seed=None):
-    """The layers between an image and D, in order: DiffAugment's policy, then Gaussian instance noise of
-    standard deviation `instance_noise` (Sønderby et al., 2016); none by default, as in the plain recipe."""
+def discriminator_views(diffaugment=(), instance_noise=0.0, seed=None, ada_target=0.0):
+    """The layers between an image and D, in order: DiffAugment's policy (adaptive with `ada_target`), then
+    Gaussian instance noise of standard deviation `instance_noise` (Sønderby et al., 2016); none by default, as
+    in the plain recipe."""
     views = []
+    if ada_target and not diffaugment:
+        raise ValueError("an adaptive augmentation needs a DiffAugment policy to adapt")
     if diffaugment:
-        views.append(DiffAugment(diffaugment, seed=seed, name="diffaugment"))
+        views.append(DiffAugment(diffaugment, seed=seed, target=ada_target or None, name="diffaugment"))
     if instance_noise:
         views.append(keras.layers.GaussianNoise(instance_noise, seed=seed, name="instance_noise"))
     return views

@@ -33,6 +33,7 @@ DEFAULTS = {
     # what D sees and how fast it learns, off by default (see augment.py and recipe.py)
     "diffaugment": "",  # a comma-separated DiffAugment policy
     "instance_noise": 0.0,
+    "ada_target": 0.0,  # ADA: DiffAugment's probability adapted to this share of reals D calls real; 0 is off
     "discriminator_learning_rate": None,  # None: --lr
     "precision": "float32",
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)

@@ -25,6 +25,12 @@ def real_score(labels, scores):
     return keras.ops.sum(scores * real) / keras.ops.maximum(keras.ops.sum(real), 1.0)
 
 
+def real_sign(labels, scores):
+    """The mean over the real images of sign(D(x) - 0.5): ADA's measure of how far D has learnt the reals."""
+    real = _is_real(labels, scores)
+    return keras.ops.sum(keras.ops.sign(scores - 0.5) * real) / keras.ops.maximum(keras.ops.sum(real), 1.0)
+
+
 def fake_score(labels, scores):
     """D(G(z)): the mean score D gives the fakes of the batch."""
     fake = 1.0 - _is_real(labels, scores)
@@ -36,7 +42,7 @@ class DCGAN:
 
     def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
                  separate_batches=False, generator_steps=1, mismatched_ages=False, discriminator_learning_rate=None,
-                 diffaugment=(), instance_noise=0.0, replicas=distribute.ONE_DEVICE):
+                 diffaugment=(), instance_noise=0.0, ada_target=0.0, replicas=distribute.ONE_DEVICE):
         """`replicas`: facegan.gan.distribute's, for a strategy; G and D must then have been built in its scope."""
         self.replicas = replicas
         self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
@@ -48,10 +54,13 @@ class DCGAN:
         self.mismatched_ages = mismatched_ages
         self.noise_dim = noise_dim(generator)
         with replicas.scope():
-            self.views = discriminator_views(diffaugment, instance_noise)
+            self.views = discriminator_views(diffaugment, instance_noise, ada_target=ada_target)
+            self.adaptive = next((view for view in self.views if getattr(view, "probability", None) is not None),
+                                 None)
             discriminator.compile(optimizer=keras.optimizers.Adam(discriminator_learning_rate or learning_rate,
                                                                   beta_1=beta_1),
-                                  loss="binary_crossentropy", metrics=[real_score, fake_score])
+                                  loss="binary_crossentropy",
+                                  metrics=[real_score, fake_score] + ([real_sign] if self.adaptive else []))
             self.d_on_g = _stack(generator, discriminator, self.views)
             self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                                 loss="binary_crossentropy")
@@ -113,6 +122,8 @@ class DCGAN:
                 labels)
             results.append(self.discriminator.train_on_batch(inputs, labels, return_dict=True))
             self.replicas.sync(self.discriminator)
+        if self.adaptive:
+            self.adaptive.adapt(float(results[0]["real_sign"]), batch_size)
         if not self.separate_batches:
             return results[0]
         real_result, fake_result = results
@@ -139,7 +150,17 @@ class DCGAN:
             generator_loss = self.train_generator(len(real_batch), rng, generator_conditions)
         return {"d_loss": float(discriminator_result["loss"]), "g_loss": float(generator_loss),
                 "D(x)": float(discriminator_result["real_score"]),
-                "D(G(z))": float(discriminator_result["fake_score"])}
+                "D(G(z))": float(discriminator_result["fake_score"]),
+                **({"augment_p": self.augment_probability} if self.adaptive else {})}
+
+    @property
+    def augment_probability(self):
+        """ADA's p (`ada_target`), which a checkpoint keeps; None without it."""
+        return float(self.adaptive.probability.numpy()) if self.adaptive else None
+
+    @augment_probability.setter
+    def augment_probability(self, value):
+        self.adaptive.probability.assign(value)
 
     def _joined(self, parts):
         """(images, conditions, labels) parts as one batch, each replica's shard holding its slice of each part."""

@@ -62,6 +62,9 @@ def check_config(config):
                            f"choose among {','.join(POLICIES)}")
     if config["precision"] not in PRECISIONS:
         raise FaceganError(f"--precision {config['precision']}: choose one of {', '.join(PRECISIONS)}")
+    if not 0 <= config["ada_target"] < 1 or (config["ada_target"] and not config["diffaugment"]):
+        raise FaceganError(f"--ada-target must be in [0, 1) (0.6 is ADA's; 0 is off) and goes with --diffaugment, "
+                           f"not {config['ada_target']}" + ("" if config["diffaugment"] else " without it"))
     if config["instance_noise"] < 0:
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
@@ -167,7 +170,8 @@ def _train(config, run_dir, resume, log, replicas):
 
     def save(epoch, step):
         checkpoints.write_rows(run_dir, HISTORY_FILE, history)
-        checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state},
+        checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state,
+                                                       "augment_p": getattr(trainer, "augment_probability", None)},
                                     {model_folder.EMA_GENERATOR_FILE: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
@@ -240,12 +244,14 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
                         config["separate_batches"], config["generator_steps"], config["mismatched_ages"],
                         config["discriminator_learning_rate"], tuple(filter(None, config["diffaugment"].split(","))),
-                        config["instance_noise"], replicas)
+                        config["instance_noise"], config["ada_target"], replicas)
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:
         with replicas.scope():
             checkpoints.restore_optimizers(run_dir, trainer)
+        if getattr(trainer, "adaptive", None) and state.get("augment_p") is not None:
+            trainer.augment_probability = state["augment_p"]
     return trainer, state
 
 

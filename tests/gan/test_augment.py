@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from facegan.gan.augment import DiffAugment, discriminator_views
+from facegan.gan.augment import ADAPTATION_IMAGES, DiffAugment, discriminator_views
 
 
 @pytest.fixture
@@ -69,3 +69,27 @@ def test_views_are_off_by_default_and_unknown_policies_refused():
     assert [view.name for view in discriminator_views(("color",), 0.1)] == ["diffaugment", "instance_noise"]
     with pytest.raises(ValueError, match="choose among"):
         DiffAugment(("zoom",))
+
+
+def test_adaptive_augmentation_changes_each_image_with_probability_p(images):
+    layer = DiffAugment(("cutout",), seed=3, target=0.6)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images, training=True)), images)  # p starts at 0
+    layer.probability.assign(1.0)
+    cut = keras.ops.convert_to_numpy(layer(np.ones((200, 16, 16, 3), np.float32), training=True))
+    assert (cut == 0).any(axis=(1, 2, 3)).all()
+    layer.probability.assign(0.5)
+    cut = keras.ops.convert_to_numpy(layer(np.ones((200, 16, 16, 3), np.float32), training=True))
+    assert 0.35 < (cut == 0).any(axis=(1, 2, 3)).mean() < 0.65
+
+
+def test_adapt_moves_p_by_the_images_seen_toward_the_target_and_stays_in_0_1():
+    layer = DiffAugment(target=0.6)
+    layer.adapt(0.9, 64)  # D calls too many reals real: more augmentation
+    assert float(layer.probability.numpy()) == pytest.approx(64 / ADAPTATION_IMAGES)
+    layer.adapt(0.2, 64)
+    layer.adapt(0.2, 64)  # below the target: less, but never under 0
+    assert float(layer.probability.numpy()) == 0.0
+    with pytest.raises(ValueError, match="target"):
+        DiffAugment(target=1.5)
+    with pytest.raises(ValueError, match="needs a DiffAugment policy"):
+        discriminator_views((), ada_target=0.6)

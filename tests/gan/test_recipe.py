@@ -7,6 +7,7 @@ from facegan.gan import distribute
 from facegan.gan.models import (build_conditional_discriminator, build_conditional_generator, build_discriminator,
                                 build_generator)
 from facegan.gan.prior import age_conditions
+from facegan.gan.augment import ADAPTATION_IMAGES
 from facegan.gan.recipe import DCGAN
 
 from tests.conftest import TINY
@@ -26,6 +27,7 @@ def changed(before, model):
 # The D-side options of the quality issue, each on its own: they must keep every guarantee of the plain step.
 OPTIONS = {"recipe": {}, "diffaugment": {"diffaugment": ("color", "translation", "cutout")},
            "instance-noise": {"instance_noise": 0.1}, "ttur": {"discriminator_learning_rate": 4e-4},
+           "ada": {"diffaugment": ("color", "translation", "cutout"), "ada_target": 0.6},
            "bf16": {}}  # models built under the mixed_bfloat16 policy, as train.py --precision bf16 does
 
 
@@ -240,6 +242,18 @@ def test_d_sees_every_image_through_the_same_views_in_both_steps(option, real_ba
     np.testing.assert_allclose(gan.d_on_g.predict(inputs, verbose=0),
                                gan.discriminator.predict(gan.generator.predict(inputs, verbose=0), verbose=0),
                                atol=1e-6, err_msg="outside training the stack is G then D")
+
+
+def test_ada_adapts_p_after_each_d_step_from_ds_calls_on_the_reals(real_batch):
+    gan = make_gan("plain", "ada")
+    gan.augment_probability = 0.5
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        before = gan.augment_probability
+        result = gan.train_step(real_batch, rng)
+        assert result["augment_p"] == gan.augment_probability
+        assert abs(gan.augment_probability - before) == pytest.approx(BATCH / ADAPTATION_IMAGES, rel=1e-3)  # float32
+    assert make_gan("plain", "diffaugment").augment_probability is None
 
 
 def test_ttur_gives_d_its_own_learning_rate():

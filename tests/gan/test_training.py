@@ -224,12 +224,27 @@ def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_fold
     assert keras.config.dtype_policy().name == "float32", "the policy is the run's, not the process's"
 
 
+def test_resuming_with_ada_goes_on_from_its_saved_probability(face_folder, tmp_path, monkeypatch):
+    from facegan.gan import augment
+
+    monkeypatch.setattr(augment, "ADAPTATION_IMAGES", 80)  # p moves by 0.1 a step of 8
+    run, ada = str(tmp_path / "run"), {"diffaugment": "color,translation,cutout", "ada_target": 0.05}
+    training.train(config(face_folder, epochs=1, **ada), run)
+    saved = checkpoints.read_state(run)["augment_p"]
+    assert 0 < saved < 1
+    trainer, _ = training._trainer(config(face_folder, epochs=2, **ada), run, resume=True)
+    assert trainer.augment_probability == pytest.approx(saved)
+    trainer, _ = training._trainer(config(face_folder, epochs=2, **ada), str(tmp_path / "new"), resume=False)
+    assert trainer.augment_probability == 0.0
+
+
 def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_path):
     for changes, message in [({"diffaugment": "color,zoom"}, "zoom is not a policy"),
                              ({"instance_noise": -0.1}, "--instance-noise"),
                              ({"discriminator_learning_rate": 2.0}, "--d-lr"),
                              ({"precision": "fp8"}, "--precision"),
-                             ({"keep_every": -1}, "--keep-every")]:
+                             ({"keep_every": -1}, "--keep-every"),
+                             ({"ada_target": 0.6}, "--ada-target")]:
         with pytest.raises(FaceganError, match=message):
             training.train(config(face_folder, **changes), str(tmp_path / "never"))
         assert not os.path.exists(tmp_path / "never")
