@@ -1,7 +1,7 @@
 """Which Keras 3 backend runs facegan (tensorflow, jax or torch), known before Keras loads, and the one gate for
-what needs TensorFlow whatever the backend: `--distribute` (tf.distribute) and MTCNN, the face finder of
-`facegan age` and `facegan serve`. Under jax or torch TensorFlow is never imported: here, TensorFlow and torch
-in one process crash it (a segmentation fault, no message)."""
+what needs TensorFlow whatever the backend: `--distribute` (tf.distribute). (Faces in photos are found by MTCNN
+under TensorFlow only, by dlib elsewhere: aging/finders.py.) Under jax or torch TensorFlow is never imported:
+here, TensorFlow and torch in one process crash it (a segmentation fault, no message)."""
 import importlib.abc
 import importlib.machinery
 import json

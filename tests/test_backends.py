@@ -98,3 +98,30 @@ def test_a_generator_saved_under_any_backend_draws_the_same_faces_under_the_othe
             for reader in backends:
                 np.testing.assert_allclose(np.load(tmp_path / f"{writer}-{kind}-by-{reader}.npy"), drawn,
                                            atol=1e-4, err_msg=f"{writer}'s {kind} generator read under {reader}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", OTHERS)
+def test_photos_are_aged_and_served_on_the_other_backends_with_dlibs_face_finder(backend, tmp_path):
+    from PIL import Image
+
+    from facegan.serve.client import age
+    from tests.serve.serving import facegan_serve
+
+    environment = on(backend)
+    for module in ("dlib", "face_recognition_models", "fastapi", "uvicorn", "multipart"):
+        pytest.importorskip(module, reason="the aging and serve extras are not installed")
+    sample = sorted(name for name in os.listdir(os.path.join(REPO, "data")) if name.endswith(".jpg"))[50]
+    photo = Image.new("RGB", (360, 300), (30, 80, 30))
+    photo.paste(Image.open(os.path.join(REPO, "data", sample)).convert("RGB").rotate(15), (100, 60))
+    photo.save(tmp_path / "photo.png")  # an ordinary photo, not an aligned crop: its face must be found
+    result = subprocess.run([sys.executable, "-m", "facegan.cli", "age", str(tmp_path / "photo.png"), "--to", "60",
+                             "--from-age", "30", "--steps", "5", "--out", str(tmp_path / "aged")], cwd=REPO,
+                            env=environment, capture_output=True, text=True)
+    assert result.returncode == 0 and "1 face(s) aged to 60" in result.stdout, result.stderr[-2000:]
+    before, after = np.asarray(photo, np.float64), np.asarray(Image.open(tmp_path / "aged" / "photo.png.png"))
+    assert after.shape == before.shape and np.abs(after - before)[60:260, 100:300].mean() > 1, "the face aged"
+    np.testing.assert_array_equal(after[:40, :40], before[:40, :40], "the photo away from the face untouched")
+    with facegan_serve(tmp_path / "server.log", "--steps", "5", environment=environment) as (address, _process):
+        outcome = age(address, "photo.png", (tmp_path / "photo.png").read_bytes(), from_age=30)
+    assert outcome[0] == "done" and "60" in outcome[1]["aged"], outcome

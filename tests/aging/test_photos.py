@@ -40,8 +40,7 @@ def test_each_photo_is_decoded_once_whole_and_its_face_framed_as_in_training(tmp
     assert read.placements[2] == centre_square(90, 60)
 
 
-def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monkeypatch):
-    pytest.importorskip("mtcnn", reason="the aging extra is not installed")
+def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monkeypatch, finder):
     sample = os.path.join(REPO, "data", sorted(f for f in os.listdir(os.path.join(REPO, "data"))
                                                if f.endswith(".jpg"))[5])
     crop = read_face(sample, 64).astype(float)
@@ -49,7 +48,7 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monke
     photo.paste(Image.open(sample).convert("RGB").rotate(20), (200, 120))  # tilted, off centre, small
     photo.save(tmp_path / "photo.jpg")
     opened = count_opened_images(monkeypatch)
-    read = read_photos([str(tmp_path / "photo.jpg")], 64, from_age=30)
+    read = read_photos([str(tmp_path / "photo.jpg")], 64, from_age=30, finder=finder)
     assert opened == {str(tmp_path / "photo.jpg"): 1}, "decoded once, whole: the face is found in that"
     found, where = read.faces[0], read.placements[0]
     naive = read_face(str(tmp_path / "photo.jpg"), 64).astype(float)
@@ -60,10 +59,10 @@ def test_photos_are_found_turned_upright_and_framed_like_utkface(tmp_path, monke
     upright = Image.new("RGB", (500, 400), (30, 80, 30))
     upright.paste(Image.open(sample).convert("RGB"), (200, 120))
     upright.save(tmp_path / "upright.jpg")
-    _, level = find_face(read_picture(str(tmp_path / "upright.jpg"), FULL_RESOLUTION), 64)
+    _, level = find_face(read_picture(str(tmp_path / "upright.jpg"), FULL_RESOLUTION), 64, finder)
     turn = np.degrees(np.arctan2(where.across[1], where.across[0]) - np.arctan2(level.across[1], level.across[0]))
-    assert abs(turn + 20) < 5, "the crop turns with the face (MTCNN's eyes are good to a few degrees)"
+    assert abs(turn + 20) < 5, "the crop turns with the face (the finders' eyes are good to a few degrees)"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)).save(
         tmp_path / "noise.png")
     with pytest.raises(ValueError, match="no face found"):
-        find_face(Image.open(tmp_path / "noise.png"), 64)
+        find_face(Image.open(tmp_path / "noise.png"), 64, finder)

@@ -12,9 +12,10 @@ from tests.conftest import REPO
 
 
 @contextlib.contextmanager
-def facegan_serve(log_path, *flags):
-    """Yields (address, process) of `facegan serve --port 0 FLAGS`, its log in `log_path`; stops it after."""
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+def facegan_serve(log_path, *flags, environment=None):
+    """Yields (address, process) of `facegan serve --port 0 FLAGS`, its log in `log_path`; stops it after.
+    `environment`: the server's, else this process's."""
+    environment = {**(environment or os.environ), "TF_CPP_MIN_LOG_LEVEL": "3",
                    "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "facegan.cli", "serve", "--port", "0", *flags],
