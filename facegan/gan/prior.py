@@ -66,7 +66,7 @@ def draw(generator, codes, conditions=None):
 
 def predicted(model, inputs, batch_size=DRAW_BATCH):
     """model.predict(inputs), a batch at a time through predict_on_batch: the same numbers without predict's input
-    pipeline, which cost aging on 2 busy cores a third of its time (bench/serve.py)."""
+    pipeline, which took a third of the time of each of aging's passes of G on 2 cores."""
     arrays = inputs if isinstance(inputs, list) else [inputs]
     count = len(arrays[0])
     batches = [model.predict_on_batch([array[start:start + batch_size] for array in arrays] if len(arrays) > 1
