@@ -1,9 +1,10 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
 Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with MTCNN,
-algorithm.reproduce, algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60` writes. Photos
-waiting together are aged together, as `facegan age` ages a folder: one projection for the batch, then every age
-is a few passes of the generator from the same z's, so the row of five ages costs little more than one does.
+algorithm.reproduce, algorithm.at_ages: at_age for each age), so a photo aged here to 60 is the face
+`facegan age --to 60` writes. Photos waiting together are aged together, as `facegan age` ages a folder: one
+projection for the batch, then every age is a pass of the generator from the same z's, and the faces at the
+photos' own ages one more for the whole row: five ages cost three times what one does, not five.
 """
 import dataclasses
 import io
