@@ -1,6 +1,7 @@
 """Time to a result from `facegan serve` under load, the issue's bar for the page:
 
     python bench/serve.py [--steps N] [--bursts 1 12 60] [--clients 12] [--flood 300] [PHOTO ...]
+    python bench/serve.py --stages 16
 
 Starts `facegan serve` (its default settings, or --steps) and prints its start-up time; then, for each burst size N,
 sends N uploads at once (from up to --clients loopback addresses, 127.0.0.2 and up, as that many visitors), each
@@ -9,6 +10,10 @@ does, and prints the p50 and p95 seconds from the burst to each result, the last
 (aged, busy, error). With --flood N, then N uploads of a 7.5 MB photo (a bundled face on a 4032x3024 phone-sized
 picture of noise) from 4 clients, 8 at a time each, and a bundled face aged after it. Last, the server's peak
 memory (VmHWM) over its memory after start-up.
+
+With --stages N, no server: where a batch of N bundled faces spends the model thread's time, each step of
+Engine as the line calls it, in seconds of wall clock and of CPU (all threads): finding the faces, the projection,
+the row of five ages (and the same five ages drawn one at a time, as before algorithm.at_ages), the page's PNGs.
 """
 import argparse
 import concurrent.futures
@@ -71,6 +76,32 @@ def flood(address, face, count):
           f"{time.monotonic() - began:.0f} s; {ended}", flush=True)
 
 
+def stages(photos, count):
+    from facegan.aging import algorithm
+    from facegan.serve.app import summary
+    from facegan.serve.engine import AGES, Engine, read_upload
+
+    engine = Engine(log=lambda _line: None)
+    uploads = [read_upload(path, os.path.basename(path)) for path in photos[:count]]
+    engine.age_photos(uploads[:2])  # builds the models' functions, as the server's first visitor does
+
+    def timed(name, work):
+        wall, cpu = time.monotonic(), time.process_time()
+        result = work()
+        print(f"{name}: {time.monotonic() - wall:.1f} s, CPU {time.process_time() - cpu:.1f} s", flush=True)
+        return result
+
+    timed(f"find {len(uploads)} faces", lambda: [engine._find_face(upload) for upload in uploads])
+    aged = timed("find the faces and project them (Engine.age_photos)", lambda: engine.age_photos(uploads))
+    faces = timed(f"the row of {len(AGES)} ages (Engine.faces_at)", lambda: engine.faces_at(aged, AGES))
+    arguments = [np.stack([getattr(photo, name) for photo in aged]) for name in ("face", "code")]
+    timed(f"the same {len(AGES)} ages one at a time (algorithm.at_age)",
+          lambda: [algorithm.at_age(engine.models, *arguments, np.array([photo.source_age for photo in aged]), age)
+                   for age in AGES])
+    timed("the page's results (PNGs)", lambda: [summary(photo, {age: faces[age][row] for age in AGES})
+                                                for row, photo in enumerate(aged)])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="*")
@@ -78,10 +109,13 @@ def main():
     parser.add_argument("--bursts", type=int, nargs="+", default=[1, 12, 60])
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--flood", type=int, default=0)
+    parser.add_argument("--stages", type=int, metavar="N", help="time each step of a batch of N, in this process")
     args = parser.parse_args()
     data = os.path.join(REPO, "data")
     photos = args.photos or [os.path.join(data, name) for name in sorted(os.listdir(data))
                              if name.endswith(".jpg")][:60]
+    if args.stages:
+        return stages(photos, args.stages)
     environment = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "3"}
     started = time.monotonic()
     steps = ["--steps", str(args.steps)] if args.steps else []

@@ -54,28 +54,50 @@ def multiples_of(table, source_ages, target_age):
 
 
 def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False,
-           samples=CHANGE_SAMPLES):
+           samples=CHANGE_SAMPLES, start=None):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
-    costs a few passes of G, no new projection. `strength` None: the calibrated default, for the photo's way times
-    each face's multiple from the models' strength table where there is one."""
+    costs a few passes of G, no new projection (`at_ages`: fewer still). `strength` None: the calibrated default,
+    for the photo's way times each face's multiple from the models' strength table where there is one. `start`:
+    the `at_source` of these codes, where already drawn."""
     if strength is None and models.strengths is not None and not regenerate:
         strength = PHOTO_STRENGTH * multiples_of(models.strengths, source_ages, target_age)
     elif strength is None:
         strength = REGENERATED_STRENGTH if regenerate else PHOTO_STRENGTH
     if regenerate:
         return regenerate_at(models, codes, source_ages, target_age, strength)
-    change = aging_change(models, codes, source_ages, target_age, strength, samples)
+    change = aging_change(models, codes, source_ages, target_age, strength, samples, start)
     return np.clip(np.asarray(faces) + change, -1.0, 1.0)
 
 
-def _aging_step(models, codes, source_ages, target_age, strength):
-    """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them)."""
+def at_ages(models, faces, codes, source_ages, target_ages, strength=None, regenerate=False,
+            samples=CHANGE_SAMPLES):
+    """[`at_age` for each of `target_ages`], the same faces, with what does not depend on the target age drawn
+    once (`at_source`): for the page's five ages, 40% fewer passes of G than five calls of `at_age`."""
+    start = None if regenerate else at_source(models, codes, source_ages, samples)
+    return [at_age(models, faces, codes, source_ages, target_age, strength, regenerate, samples, start)
+            for target_age in target_ages]
+
+
+def at_source(models, codes, source_ages, samples=CHANGE_SAMPLES):
+    """What aging `codes` to any age starts from: (G's faces at the source ages for the `samples` z's near each
+    code, as `aging_change` draws them; the gender reader's logits of the codes' own faces there, or None)."""
+    codes = np.asarray(codes, np.float32)
+    source = age_conditions(source_ages)
+    nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
+    drawn = draw(models.generator, nearby.reshape(-1, codes.shape[-1]), np.tile(source, (len(nearby), 1)))
+    gender = None if models.gender is None else models.gender.read(draw(models.generator, codes, source))
+    return drawn, gender
+
+
+def _aging_step(models, codes, source_ages, target_age, strength, gender=None):
+    """(source conditions, conditions aged by `strength`, how far each z moves to keep its gender at them);
+    `gender`: the reader's logits of the codes' faces at the source, where already read."""
     source = age_conditions(source_ages)
     strength = np.reshape(np.asarray(strength, np.float32), (-1, 1))  # one for all, or one a face
     aged = source + strength * (age_conditions(np.full(len(source), target_age)) - source)
-    gender_shift = 0.0 if models.gender is None else \
-        kept_gender_offsets(models.generator, models.gender, codes, source, aged)[:, None] * models.gender.direction
+    gender_shift = 0.0 if models.gender is None else kept_gender_offsets(
+        models.generator, models.gender, codes, source, aged, gender)[:, None] * models.gender.direction
     return source, aged, gender_shift
 
 
@@ -89,17 +111,17 @@ def regenerate_at(models, codes, source_ages, target_age, strength=1.0):
     return draw(models.generator, codes + gender_shift, aged)
 
 
-def aging_change(models, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES):
+def aging_change(models, codes, source_ages, target_age, strength, samples=CHANGE_SAMPLES, start=None):
     """What aging changes in each face, G(z', target) - G(z', source), averaged over `samples` z' around its
     code (CHANGE_SPREAD apart; 0 samples: z itself), to be added to the photo so that its own detail (and so its
     identity) survives where the generator cannot draw it. With the models' gender reader, each z' at the target
-    moves as far along the gender direction as its code's face needs to keep its gender."""
+    moves as far along the gender direction as its code's face needs to keep its gender. `start`: the
+    `at_source` of these codes, the same for every target age, where already drawn."""
     codes = np.asarray(codes, np.float32)
-    source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength)
+    at_source_ages, gender = start or at_source(models, codes, source_ages, samples)
+    _source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength, gender)
     nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
     count, faces = nearby.shape[:2]
-    flat = nearby.reshape(count * faces, -1)
-    generator = models.generator
-    changes = (draw(generator, (nearby + gender_shift).reshape(count * faces, -1), np.tile(aged, (count, 1)))
-               - draw(generator, flat, np.tile(source, (count, 1))))
+    changes = (draw(models.generator, (nearby + gender_shift).reshape(count * faces, -1), np.tile(aged, (count, 1)))
+               - at_source_ages)
     return changes.reshape(count, faces, *changes.shape[1:]).mean(axis=0)

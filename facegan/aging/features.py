@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from facegan import FaceganError
-from facegan.gan.prior import age_conditions, draw, noise_dim, sample_noise
+from facegan.gan.prior import age_conditions, draw, noise_dim, predicted, sample_noise
 
 
 def features_model(encoder):
@@ -32,7 +32,7 @@ class FeatureReader:
 
     def read(self, images):
         """The reading of images in [-1, 1]: one number each."""
-        found = self.features.predict(np.asarray(images, np.float32), verbose=0, batch_size=256)
+        found = predicted(self.features, np.asarray(images, np.float32), 256)
         return ((found - self.mean) / self.scale) @ self.weights + self.bias
 
 

@@ -62,10 +62,12 @@ def fit_reader(encoder, generator, faces, genders, ages, seed=0):
     return reader
 
 
-def kept_gender_offsets(generator, reader, codes, source_conditions, target_conditions):
+def kept_gender_offsets(generator, reader, codes, source_conditions, target_conditions, goal=None):
     """How far to move each z along the reader's direction so that G's face at the target condition reads as
-    female (or male) as at the source: a few Newton steps with the fitted slope."""
-    goal = reader.read(draw(generator, codes, source_conditions))
+    female (or male) as at the source (`goal`, its logits there, where already read): a few Newton steps with
+    the fitted slope."""
+    if goal is None:
+        goal = reader.read(draw(generator, codes, source_conditions))
     offsets = np.zeros(len(codes), np.float32)
     for _ in range(OFFSET_ITERATIONS):
         moved = codes + offsets[:, None] * reader.direction

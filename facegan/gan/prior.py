@@ -61,5 +61,15 @@ def age_sweep(noise):
 
 def draw(generator, codes, conditions=None):
     """G(z), or G(z, c) for a conditional generator."""
-    inputs = codes if conditions is None else [codes, conditions]
-    return generator.predict(inputs, verbose=0, batch_size=DRAW_BATCH)
+    return predicted(generator, codes if conditions is None else [codes, conditions])
+
+
+def predicted(model, inputs, batch_size=DRAW_BATCH):
+    """model.predict(inputs), a batch at a time through predict_on_batch: the same numbers without predict's input
+    pipeline, which took a third of the time of each of aging's passes of G on 2 cores."""
+    arrays = inputs if isinstance(inputs, list) else [inputs]
+    count = len(arrays[0])
+    batches = [model.predict_on_batch([array[start:start + batch_size] for array in arrays] if len(arrays) > 1
+                                      else arrays[0][start:start + batch_size])
+               for start in range(0, count, batch_size)]
+    return np.concatenate([np.asarray(batch) for batch in batches]) if batches else model.predict(inputs, verbose=0)

@@ -27,7 +27,7 @@ from facegan.serve.engine import AGES, MAX_BYTES, photo_size, read_upload
 from facegan.serve.jobs import Busy, Limits, Line
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-REFUSED_BYTES = 8 * MAX_BYTES  # an upload this large is refused unread; up to it, the page says the file's size
+REFUSED_BYTES = 8 * MAX_BYTES  # an upload this large is refused unparsed (read and dropped); up to it, as over 10 MB
 
 
 def png(face):
@@ -93,10 +93,12 @@ def create_app(engine, limits=None):
             line.hold(job, width * height * 3)
             return read_upload(copy.name, upload.filename, from_age)
 
-    async def busy(request, refusal):
-        async for _chunk in request.stream():  # read to the end (and dropped), so that the client hears the answer
+    async def unread(request, answer):
+        """`answer`, once the upload's body is read to the end and dropped: a server that answers before it has
+        read the body resets the connection, and the client never hears why."""
+        async for _chunk in request.stream():
             pass
-        return _refused(refusal)
+        return answer
 
     @app.get("/")
     async def page():
@@ -104,12 +106,14 @@ def create_app(engine, limits=None):
 
     @app.post("/api/age")
     async def age(request: Request):
-        if int(request.headers.get("content-length") or 0) > REFUSED_BYTES:  # not even read
-            return _problem(f"the file is far over the limit of {MAX_BYTES / 2**20:g} MB", 413)
+        size = int(request.headers.get("content-length") or 0)
+        if size > REFUSED_BYTES:  # not even parsed
+            return await unread(request, _problem(f"the file is {size / 2**20:.0f} MB; the limit is "
+                                                  f"{MAX_BYTES / 2**20:g} MB", 413))
         try:
             job = line.admit(request.client.host if request.client else "")
         except Busy as refusal:
-            return await busy(request, refusal)
+            return await unread(request, _refused(refusal))
         try:
             async with request.form(max_files=1, max_fields=4) as form:
                 upload = form.get("photo")

@@ -1,10 +1,10 @@
 """The work behind the page, with no web code: the models, loaded once, and what each request asks of them.
 
-Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with the same
-face finder, algorithm.reproduce, algorithm.at_age), so a photo aged here to 60 is the face `facegan age --to 60`
-writes. Photos waiting together are aged together, as `facegan age` ages a folder: one projection for the batch,
-then every age is a few passes of the generator from the same z's, so the row of five ages costs little more than
-one does.
+Aging goes through the same library calls as `facegan age` (data.read_picture, photos.find_face with the same face
+finder, algorithm.reproduce, algorithm.at_ages: at_age for each age), so a photo aged here to 60 is the face
+`facegan age --to 60` writes. Photos waiting together are aged together, as `facegan age` ages a folder: one
+projection for the batch, then every age is a pass of the generator from the same z's, and the faces at the
+photos' own ages one more for the whole row: five ages cost three times what one does, not five.
 """
 import dataclasses
 import io
@@ -199,24 +199,30 @@ class Engine:
                                        projection.codes[row], float(source_age), notes)
         return answers
 
-    def faces_at(self, photos, target_age):
-        """The faces of projected photos at `target_age`, as `facegan age --to target_age` shows them (each photo
-        plus what aging changed, at the calibrated default strength), (n, size, size, 3) in [-1, 1]. Those at the
-        ages of the row are kept on each photo: the page's preview and download at 60 need no new pass of G."""
+    def faces_at(self, photos, target_ages):
+        """{age: the faces of projected photos at that age} for each of `target_ages`, as `facegan age --to AGE`
+        shows them (each photo plus what aging changed, at the calibrated default strength), (n, size, size, 3) in
+        [-1, 1]; the ages drawn together (algorithm.at_ages). Those at the ages of the row are kept on each photo:
+        the page's preview and download at 60 need no new pass of G."""
         from facegan.aging import algorithm
 
-        if not 0 <= target_age <= 120:
-            raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
-        missing = [photo for photo in photos if target_age not in photo.faces]
+        for target_age in target_ages:
+            if not 0 <= target_age <= 120:
+                raise FaceganError(f"the target age must be between 0 and 120, not {target_age:g}")
+        missing = [photo for photo in photos if any(age not in photo.faces for age in target_ages)]
+        drawn = {}
         if missing:
-            drawn = algorithm.at_age(self.models, np.stack([photo.face for photo in missing]),
-                                     np.stack([photo.code for photo in missing]),
-                                     np.array([photo.source_age for photo in missing]), target_age)
-            if target_age not in AGES:  # kept for the row's ages only: each of the slider's would not fit
-                return drawn
-            for photo, face in zip(missing, drawn):
-                photo.faces[target_age] = face
-        return np.stack([photo.faces[target_age] for photo in photos])
+            ages = [age for age in target_ages if any(age not in photo.faces for photo in missing)]
+            faces = algorithm.at_ages(self.models, np.stack([photo.face for photo in missing]),
+                                      np.stack([photo.code for photo in missing]),
+                                      np.array([photo.source_age for photo in missing]), ages)
+            drawn = dict(zip(ages, faces))
+            for age, faces in drawn.items():
+                if age in AGES:  # kept for the row's ages only: each of the slider's would not fit
+                    for photo, face in zip(missing, faces):
+                        photo.faces[age] = face
+        return {age: np.stack([photo.faces[age] for photo in photos]) if age in AGES else drawn[age]
+                for age in target_ages}
 
     def result(self, photo, target_age):
         """What the download button gives: the photo at its own resolution, its face at `target_age` (as
@@ -224,7 +230,7 @@ class Engine:
         from facegan.aging.results import aged_photo
 
         return Image.fromarray(aged_photo(photo.picture, photo.placement, photo.face,
-                                          self.faces_at([photo], target_age)[0]))
+                                          self.faces_at([photo], [target_age])[target_age][0]))
 
     def _codes(self, seed, indices):
         if not 0 <= seed < 2**32:

@@ -202,7 +202,7 @@ class Line:
         try:
             answers = self.engine.age_photos([job.upload for job in batch], self._progress(batch))
             aged = [answer for answer in answers if not isinstance(answer, Exception)]
-            faces = {age: iter(self.engine.faces_at(aged, age)) for age in self.ages} if aged else {}
+            faces = {age: iter(drawn) for age, drawn in self.engine.faces_at(aged, self.ages).items()} if aged else {}
             results = [answer if isinstance(answer, Exception) else
                        (answer, self.summarise(answer, {age: next(faces[age]) for age in self.ages}))
                        for answer in answers]

@@ -111,3 +111,28 @@ def test_the_shipped_reader_belongs_to_the_shipped_encoder_and_undoes_the_drift_
     offsets = gender.kept_gender_offsets(generator, reader, codes, young, old)
     kept = np.mean(reader.read(draw(generator, codes + offsets[:, None] * reader.direction, old)) > 0)
     assert abs(kept - female_young) < 0.05
+
+
+def test_several_ages_at_once_are_each_age_alone_with_the_source_drawn_once(models, reader, monkeypatch):
+    generator, _encoder = models
+    rng = np.random.default_rng(6)
+    faces, codes = rng.uniform(-0.5, 0.5, (3, 32, 32, 3)), rng.uniform(-1, 1, (3, 100)).astype(np.float32)
+    ages, targets = np.array([20.0, 25.0, 33.0]), (10, 30, 45, 60, 75)
+    table = np.linspace(0.8, 1.4, 49).reshape(7, 7)
+    keeping = AgingModels(generator, None, None, reader, strengths=table)
+    drawn = []
+
+    def counted(generator, codes, conditions=None):
+        drawn.append(len(codes))
+        return draw(generator, codes, conditions)
+
+    monkeypatch.setattr(algorithm, "draw", counted)
+    alone = [algorithm.at_age(keeping, faces, codes, ages, target, samples=4) for target in targets]
+    passes_alone, drawn[:] = sum(drawn), []
+    together = algorithm.at_ages(keeping, faces, codes, ages, targets, samples=4)
+    assert sum(drawn) < 0.65 * passes_alone, "the source's faces are drawn once, not once an age"
+    for one, many in zip(alone, together):
+        np.testing.assert_array_equal(many, one)
+    regenerated = algorithm.at_ages(keeping, faces, codes, ages, targets[:2], regenerate=True)
+    for target, many in zip(targets[:2], regenerated):
+        np.testing.assert_array_equal(many, algorithm.at_age(keeping, faces, codes, ages, target, regenerate=True))

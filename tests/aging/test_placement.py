@@ -56,3 +56,19 @@ def test_the_change_read_back_through_the_crop_is_the_change(photo):
 def test_a_placement_follows_the_photo_to_another_decoded_size():
     half = tilted().at_size(200, 150)
     assert half.origin == (90.0, 30.0) and np.allclose(half.across, np.divide(tilted().across, 2))
+
+
+@pytest.mark.parametrize("where", [tilted(), Placement((400, 300), (-60.0, 220.0), (150.0, 0.0), (0.0, 150.0), 0.1)],
+                         ids=["inside", "over-the-corner"])
+def test_the_change_made_on_the_crops_box_in_bands_is_the_change_made_on_the_whole_photo(photo, where, monkeypatch):
+    from facegan.aging import placement
+
+    monkeypatch.setattr(placement, "BAND_PIXELS", 5000)  # bands of a few rows
+
+    change = np.random.default_rng(1).uniform(-0.5, 0.5, (64, 64, 3)).astype(np.float32)
+    layers = np.concatenate([np.moveaxis(change, -1, 0), placement._fade(64, where.feather)[None]])
+    warped = placement._warp(layers, where, (400, 300))  # the whole frame, as it was made before the box
+    whole = np.clip(np.round(photo + np.moveaxis(warped[:3] * warped[3:], 0, -1) * 127.5), 0, 255)
+    aged = add_change(photo, where, change).astype(int)
+    assert np.abs(aged - whole).max() <= 1 and np.mean(aged != whole) < 1e-3
+    assert np.any(aged != photo)

@@ -46,3 +46,21 @@ def test_neighbours_lie_near_their_code_inside_the_cube_whatever_the_batch():
     assert -1 <= nearby.min() and nearby.max() <= 1
     assert 0.25 < np.std(nearby[:, 1] - codes[1]) < 0.35 and np.abs(nearby[:, 1].mean(axis=0)).max() < 0.1
     np.testing.assert_array_equal(prior.neighbours(codes[1:2], 200, 0.3)[:, 0], nearby[:, 1])
+
+
+def test_predicted_in_batches_is_what_predict_gives():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    noise, condition = keras.Input((100,)), keras.Input((7,))
+    hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Concatenate()([noise, condition]))
+    generator = keras.Model([noise, condition], keras.layers.Dense(12, activation="tanh")(hidden))
+    codes = prior.sample_noise(np.random.default_rng(1), 150)
+    conditions = prior.age_conditions(np.random.default_rng(2).integers(0, 121, 150))
+    by_predict = generator.predict([codes, conditions], verbose=0, batch_size=prior.DRAW_BATCH)
+    drawn = prior.draw(generator, codes, conditions)  # 64, 64 and 22
+    assert drawn.shape == (150, 12)
+    np.testing.assert_allclose(drawn, by_predict, rtol=1e-6, atol=1e-6)
+    plain = keras.Sequential([keras.Input((100,)), keras.layers.Dense(5)])
+    np.testing.assert_allclose(prior.predicted(plain, codes, 40), plain.predict(codes, verbose=0), rtol=1e-6,
+                               atol=1e-6)

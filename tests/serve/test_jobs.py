@@ -26,8 +26,8 @@ class FakeEngine:
         return [FaceganError("no face found") if upload.name == "bad" else types.SimpleNamespace(name=upload.name)
                 for upload in uploads]
 
-    def faces_at(self, photos, age):
-        return [f"{photo.name}@{age}" for photo in photos]
+    def faces_at(self, photos, ages):
+        return {age: [f"{photo.name}@{age}" for photo in photos] for age in ages}
 
 
 def summarise(photo, faces):

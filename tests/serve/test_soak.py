@@ -58,7 +58,8 @@ def bad_files():
             ("notes.txt", b"not a photo\n", "not an image"),
             ("cut.jpg", face[:len(face) // 2], "truncated"),
             ("bomb.png", encoded(Image.new("L", (20000, 20000)), "PNG"), "20000x20000 is over the 40-megapixel limit"),
-            ("wall.png", encoded(Image.fromarray(gradient), "PNG"), "no face found")]
+            ("wall.png", encoded(Image.fromarray(gradient), "PNG"), "no face found"),
+            ("huge.jpg", bytes(90 * 2**20), "the file is 90 MB; the limit is 10 MB")]  # refused unparsed
 
 
 def large_photo():

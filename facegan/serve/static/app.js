@@ -38,7 +38,7 @@ async function answer(response) {
 }
 
 // aging a photo
-const REFUSED = 80 * 2 ** 20;  // the server refuses an upload this large unread: say it here instead
+const REFUSED = 80 * 2 ** 20;  // the server refuses an upload this large unparsed: say it here without sending it
 let kept = null;  // the photo the server was too busy for, kept so that "try again" sends it without a new pick
 let picks = 0;  // each upload's number: what the server answers to an earlier pick is not shown
 
