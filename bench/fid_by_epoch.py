@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 
-from facegan.io import checkpoints  # noqa: E402
+from facegan.io import checkpoints, model_folder  # noqa: E402
 from facegan.metrics import fid  # noqa: E402
 
 
@@ -33,7 +33,8 @@ def score_epochs(epochs_dir, real, n):
                     if (match := re.fullmatch(r"epoch_(\d+)", name)))
     for epoch in sorted(set(epochs) | set(scores)):
         if epoch not in scores:
-            generator = checkpoints.load_model_h5(os.path.join(epochs_dir, f"epoch_{epoch}", "generator.h5"))
+            saved = model_folder.SavedModels(os.path.join(epochs_dir, f"epoch_{epoch}"))
+            generator = checkpoints.load_model_h5(saved.raw_generator_path)
             result = fid.score(generator, real, n)
             scores[epoch] = {"epoch": epoch, "n": n, "fid": result["fid"], "kid": result["kid"],
                              "kid_std": result["kid_std"]}

@@ -31,7 +31,6 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 from long_run import FLAGS, PAIRS  # noqa: E402  (the options of the long run, held once)
 
 PACKED = os.path.join(ROOT, ".gpu")
-START_FILES = ("generator.h5", "discriminator.h5")
 WHEELS = ("keras==3.15.1", "namex", "optree")  # what KINDS.md's package list of the machine lacks for Keras
 PART = 15 * 2**20
 CSV_FILE = "gpu_train.csv"
@@ -43,12 +42,14 @@ def pack(args):
     import numpy as np
     from PIL import Image
 
-    from facegan.io import data
+    from facegan.io import data, model_folder
 
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(os.path.join(args.out, "start"))
-    for name in START_FILES:
-        shutil.copyfile(os.path.join(ROOT, PAIRS["dcgan"]["shipped"], name), os.path.join(args.out, "start", name))
+    shipped = model_folder.SavedModels(os.path.join(ROOT, PAIRS["dcgan"]["shipped"]))
+    start = model_folder.SavedModels(os.path.join(args.out, "start"))
+    for name in (model_folder.GENERATOR, model_folder.DISCRIMINATOR):
+        shutil.copyfile(shipped.path(name), start.path(name))
     paths = data.find_images(args.data, args.exclude)
     chosen = sorted(paths[index] for index in np.random.default_rng(0).permutation(len(paths))[:args.faces])
     os.makedirs(os.path.join(args.out, "faces"))
@@ -128,8 +129,9 @@ def run(args):
            "images_per_second": round(statistics.median(steady), 1) if steady else "",
            "peak_gpu_memory_gib": "" if peak is None else round(peak, 2)}
     os.makedirs(args.out, exist_ok=True)
-    for name in (model_folder.GENERATOR_FILE, model_folder.EMA_GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
-        split(os.path.join(model_folder.checkpoint_dir(run_dir), name), os.path.join(args.out, name))
+    saved, out = model_folder.checkpoint_models(run_dir), model_folder.SavedModels(args.out)
+    for name in (model_folder.GENERATOR, model_folder.AVERAGE_GENERATOR, model_folder.DISCRIMINATOR):
+        split(saved.path(name), out.path(name))
     with open(os.path.join(args.out, CSV_FILE), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(row))
         writer.writeheader()

@@ -166,10 +166,10 @@ def score(args):
     with open(CSV, newline="") as f:
         scored = {(row["label"], row["start"], int(row["images"])) for row in csv.DictReader(f)}
     for images, saved in points(run, running=bool(_pid(run))):
-        for raw, name in ((False, model_folder.EMA_GENERATOR_FILE), (True, model_folder.GENERATOR_FILE)):
-            if (label(args, raw), start_from, images) not in scored and os.path.isfile(os.path.join(saved, name)):
-                append_row(os.path.join(saved, name), label(args, raw), " ".join(flags(args)), start_from, images,
-                           args.real, args.n, CSV)
+        models = model_folder.SavedModels(saved)
+        for raw, path in ((False, models.average_generator_path), (True, models.raw_generator_path)):
+            if (label(args, raw), start_from, images) not in scored and path and os.path.isfile(path):
+                append_row(path, label(args, raw), " ".join(flags(args)), start_from, images, args.real, args.n, CSV)
     plot(CSV, os.path.join(ROOT, "docs", "fid_by_images.png"))
 
 

@@ -1,7 +1,8 @@
 """Run by tests/test_backends.py in a fresh Python per backend (KERAS_BACKEND): `write FOLDER` saves a plain and
 a conditional generator, every weight random (BN's moving statistics too), as BACKEND-plain.h5 and
 BACKEND-conditional.h5; `read FOLDER` loads every other backend's files and writes the faces they draw from fixed
-inputs as WRITER-KIND-by-BACKEND.npy. The test compares the faces of all readers."""
+inputs as WRITER-KIND-by-BACKEND.npy; `write,read FOLDER` both, in one start. The test compares the faces of all
+readers."""
 import os
 import sys
 
@@ -52,8 +53,10 @@ def read(folder):
             np.save(os.path.join(folder, f"{writer}-{kind}-by-{keras_backend()}.npy"), faces(generator, kind))
 
 
-def main(mode, folder):
-    {"write": write, "read": read}[mode](folder)
+def main(modes, folder):
+    """`modes`: "write", "read", or "write,read" (the last writer reads at once)."""
+    for mode in modes.split(","):
+        {"write": write, "read": read}[mode](folder)
 
 
 if __name__ == "__main__":

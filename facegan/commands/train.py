@@ -118,7 +118,7 @@ def run(args):
                 raise FaceganError(f"{run_dir} was trained with --{fixed.replace('_', '-')} {config[fixed]}; "
                                    "it cannot change on --resume")
         config.update(chosen)
-        resumed = os.path.join(model_folder.checkpoint_dir(run_dir), model_folder.GENERATOR_FILE)
+        resumed = model_folder.checkpoint_models(run_dir).raw_generator_path
         print(f"weights: {model_folder.describe(resumed)}, resumed")
     else:
         run_dir = args.out or os.path.join(RUNS_ROOT, time.strftime("run-%Y%m%d-%H%M%S"))

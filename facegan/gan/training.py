@@ -131,10 +131,7 @@ def train(config, run_dir, resume=False, log=print):
 
 def _train(config, run_dir, resume, log, replicas):
     if config["init_from"] is not None and not resume:
-        for name in (model_folder.GENERATOR_FILE, model_folder.DISCRIMINATOR_FILE):
-            if not os.path.isfile(os.path.join(config["init_from"], name)):
-                raise FaceganError(f"{config['init_from']}: no {name} here (--init-from needs a folder with "
-                                   f"{model_folder.GENERATOR_FILE} and {model_folder.DISCRIMINATOR_FILE})")
+        model_folder.SavedModels(config["init_from"]).check_init_from()
     if config["eval_every"]:
         fid.require_extra()  # fail now, in one line, not after the first epoch
     faces = data.load_faces(config["data"], config["image_size"], exclude=config["exclude"])
@@ -172,7 +169,7 @@ def _train(config, run_dir, resume, log, replicas):
         checkpoints.write_rows(run_dir, HISTORY_FILE, history)
         checkpoints.save_checkpoint(run_dir, trainer, {"epoch": epoch, "step": step, "rng": rng.bit_generator.state,
                                                        "augment_p": getattr(trainer, "augment_probability", None)},
-                                    {model_folder.EMA_GENERATOR_FILE: average.model} if average else {})
+                                    {model_folder.AVERAGE_GENERATOR: average.model} if average else {})
 
     log(f"training on {len(faces)} faces from {config['data']}: {steps_per_epoch} steps of {batch_size} per epoch, "
         f"epochs {state['epoch'] + 1}-{config['epochs']}, run folder {run_dir}"
@@ -234,10 +231,10 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
         else:
             generator = build_generator(size, filters)
             other = (build_discriminator if second == "discriminator" else build_encoder)(size, filters)
-    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
+    source = _starting_models(config, run_dir, resume)
     if source is not None:
-        checkpoints.start_from(generator, os.path.join(source, model_folder.GENERATOR_FILE))
-        checkpoints.start_from(other, os.path.join(source, f"{second}.h5"))
+        checkpoints.start_from(generator, source.raw_generator_path)
+        checkpoints.start_from(other, source.path(second))
     state = checkpoints.read_state(run_dir) if resume else {"epoch": 0, "step": 0, "rng": None}
     checkpoints.write_config(run_dir, config)  # as last started: what a --resume changed, the next one keeps
     if config["model"] == "dcgan":
@@ -260,9 +257,15 @@ def _generator_average(config, run_dir, resume, generator):
     folder, else (when --ema is new to the run) a copy of G to start from."""
     if not config["ema"]:
         return None
-    source = model_folder.checkpoint_dir(run_dir) if resume else config["init_from"]
-    saved = source and os.path.join(source, model_folder.EMA_GENERATOR_FILE)
-    return GeneratorAverage(generator, config["ema"], saved if saved and os.path.isfile(saved) else None)
+    source = _starting_models(config, run_dir, resume)
+    return GeneratorAverage(generator, config["ema"], source and source.average_generator_path)
+
+
+def _starting_models(config, run_dir, resume):
+    """The SavedModels a run starts from: its own checkpoint on --resume, else the --init-from folder, or None."""
+    if resume:
+        return model_folder.checkpoint_models(run_dir)
+    return None if config["init_from"] is None else model_folder.SavedModels(config["init_from"])
 
 
 def _sample_input(trainer, seed):

@@ -16,8 +16,8 @@ import numpy as np
 
 from facegan import FaceganError
 from facegan.io.files import replaced_atomically
-from facegan.io.model_folder import (CHECKPOINT, CONFIG_FILE, EMA_GENERATOR_FILE, GENERATOR_FILE, SNAPSHOTS, STATE_FILE,
-                                     checkpoint_dir)
+from facegan.io.model_folder import (AVERAGE_GENERATOR, CHECKPOINT, CONFIG_FILE, GENERATOR, STATE_FILE, SavedModels,
+                                     checkpoint_dir, checkpoint_models, snapshot_dir)
 from facegan.io.weights import load_model_h5, model_profile, save_model_h5
 
 OPTIMIZERS_FILE = "optimizers.npz"
@@ -40,15 +40,15 @@ def _restore_optimizer(optimizer, trained_weights, arrays, prefix):
 
 
 def save_checkpoint(run_dir, trainer, state, extra_models=None):
-    """Writes every model of `trainer` (a DCGAN or a VAE) and of `extra_models` ({file name: model}), the
-    trainer's optimizer states and `state` (a JSON-able dict) as one all-or-nothing checkpoint."""
+    """Writes every model of `trainer` (a DCGAN or a VAE) and of `extra_models` ({model name: model}, e.g.
+    AVERAGE_GENERATOR), the trainer's optimizer states and `state` (a JSON-able dict) as one all-or-nothing
+    checkpoint."""
     final = os.path.join(run_dir, CHECKPOINT)
     new, old = final + ".new", final + ".old"
     shutil.rmtree(new, ignore_errors=True)
     os.makedirs(new)
-    for file_name, model in {**{f"{name}.h5": model for name, model in trainer.models.items()},
-                             **(extra_models or {})}.items():
-        save_model_h5(model, os.path.join(new, file_name))
+    for name, model in {**trainer.models, **(extra_models or {})}.items():
+        save_model_h5(model, SavedModels(new).path(name))
     np.savez(os.path.join(new, OPTIMIZERS_FILE),
              **{key: value for name, (optimizer, _weights) in trainer.optimizers.items()
                 for key, value in _optimizer_arrays(name, optimizer).items()})
@@ -67,14 +67,14 @@ def save_checkpoint(run_dir, trainer, state, extra_models=None):
 def keep_snapshot(run_dir, epoch):
     """Copies the checkpoint's generator (and its average) to `snapshots/epoch_NNN/`, whole or not at all: the
     points of a learning curve, or a generator to go back to."""
-    source = checkpoint_dir(run_dir)
-    final = os.path.join(run_dir, SNAPSHOTS, f"epoch_{epoch:03d}")
+    source = checkpoint_models(run_dir)
+    final = snapshot_dir(run_dir, epoch)
     new = final + ".new"
     shutil.rmtree(new, ignore_errors=True)
     os.makedirs(new)
-    for name in (GENERATOR_FILE, EMA_GENERATOR_FILE):
-        if os.path.isfile(os.path.join(source, name)):
-            shutil.copyfile(os.path.join(source, name), os.path.join(new, name))
+    for name in (GENERATOR, AVERAGE_GENERATOR):
+        if os.path.isfile(source.path(name)):
+            shutil.copyfile(source.path(name), SavedModels(new).path(name))
     shutil.rmtree(final, ignore_errors=True)
     os.rename(new, final)
     return final
@@ -83,8 +83,8 @@ def keep_snapshot(run_dir, epoch):
 def load_checkpoint(run_dir, names=("generator", "discriminator")):
     """The named models of a run's checkpoint, then its state: (generator, discriminator, state) by default."""
     state = read_state(run_dir)
-    path = checkpoint_dir(run_dir)
-    return (*(load_model_h5(os.path.join(path, f"{name}.h5")) for name in names), state)
+    saved = checkpoint_models(run_dir)
+    return (*(load_model_h5(saved.path(name)) for name in names), state)
 
 
 def read_state(run_dir):

@@ -17,9 +17,11 @@ CHECKPOINT = "checkpoint"
 SNAPSHOTS = "snapshots"  # `train.py --keep-every`: snapshots/epoch_NNN/ with copies of the generator files
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.json"
-GENERATOR_FILE = "generator.h5"
-EMA_GENERATOR_FILE = "generator_ema.h5"  # `train.py --ema`: the average of G that sampling prefers
-DISCRIMINATOR_FILE = "discriminator.h5"
+# the models of a checkpoint (a trainer's `models`, the average of G), each saved as NAME.h5: SavedModels.path
+GENERATOR, AVERAGE_GENERATOR, DISCRIMINATOR = "generator", "generator_ema", "discriminator"
+GENERATOR_FILE = f"{GENERATOR}.h5"
+EMA_GENERATOR_FILE = f"{AVERAGE_GENERATOR}.h5"  # `train.py --ema`: the average of G that sampling prefers
+DISCRIMINATOR_FILE = f"{DISCRIMINATOR}.h5"
 ENCODER_FILE = "latent_encoder.h5"      # facegan.latent.encoder
 READER_FILE = "gender_reader.npz"       # facegan.aging.gender: reads the latent encoder's features
 TABLE_FILE = "aging_strengths.npz"      # facegan.aging.strengths: fit to the generator
@@ -36,6 +38,57 @@ def checkpoint_dir(run_dir):
         if os.path.exists(os.path.join(path, STATE_FILE)):
             return path
     return None
+
+
+def checkpoint_models(run_dir):
+    """The SavedModels of a run's complete checkpoint, or None."""
+    path = checkpoint_dir(run_dir)
+    return None if path is None else SavedModels(path)
+
+
+def snapshot_dir(run_dir, epoch):
+    """Where `train.py --keep-every` keeps the generators of `epoch` (a folder of SavedModels)."""
+    return os.path.join(run_dir, SNAPSHOTS, f"epoch_{epoch:03d}")
+
+
+class SavedModels:
+    """A folder of models saved side by side: a run's checkpoint, a kept snapshot, a shipped folder, an --init-from
+    one. Each model has its file by its name (`path`); the raw G that training continues, and the average that
+    sampling prefers when there is one."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def path(self, name):
+        """The file of the model `name` (GENERATOR, AVERAGE_GENERATOR, DISCRIMINATOR, a VAE's "encoder")."""
+        return os.path.join(self.folder, f"{name}.h5")
+
+    @property
+    def raw_generator_path(self):
+        return self.path(GENERATOR)
+
+    @property
+    def average_generator_path(self):
+        """The average of G (`--ema`), or None where the folder has none."""
+        path = self.path(AVERAGE_GENERATOR)
+        return path if os.path.isfile(path) else None
+
+    @property
+    def discriminator_path(self):
+        return self.path(DISCRIMINATOR)
+
+    @property
+    def sampled_generator_path(self):
+        """The generator to sample from: the average first, else the raw G, or None where there is neither."""
+        raw = self.raw_generator_path
+        return self.average_generator_path or (raw if os.path.isfile(raw) else None)
+
+    def check_init_from(self):
+        """That the folder has the pair a run started with --init-from needs; else a FaceganError naming it."""
+        for path in (self.raw_generator_path, self.discriminator_path):
+            if not os.path.isfile(path):
+                raise FaceganError(f"{self.folder}: no {os.path.basename(path)} here (--init-from needs a folder with "
+                                   f"{GENERATOR_FILE} and {DISCRIMINATOR_FILE})")
 
 
 def read_config(run_dir):
@@ -67,16 +120,15 @@ class ModelFolder:
         if os.path.isfile(path):
             self.generator = path
         elif os.path.isdir(path):
-            self.generator = next((os.path.join(folder, name) for folder in (checkpoint_dir(path), path) if folder
-                                   for name in (EMA_GENERATOR_FILE, GENERATOR_FILE)
-                                   if os.path.isfile(os.path.join(folder, name))), None)
+            self.generator = next(filter(None, (SavedModels(folder).sampled_generator_path
+                                                for folder in (checkpoint_dir(path), path) if folder)), None)
             if self.generator is None:
                 raise FaceganError(f"{path}: no {GENERATOR_FILE} in this folder; train one with `python train.py`")
         else:
             raise FaceganError(f"{path}: not a run folder, nor a generator .h5 (no such file or folder)")
         saved = os.path.dirname(os.path.abspath(self.generator))
         self.root = os.path.dirname(saved) if os.path.basename(saved) in (CHECKPOINT, CHECKPOINT + ".old") else saved
-        self.discriminator = os.path.join(os.path.dirname(self.generator), DISCRIMINATOR_FILE)
+        self.discriminator = SavedModels(os.path.dirname(self.generator)).discriminator_path
         self.encoder = os.path.join(self.root, ENCODER_FILE)
         self.gender_reader = os.path.join(self.root, READER_FILE)
         self.strength_table = os.path.join(self.root, TABLE_FILE)
@@ -129,7 +181,7 @@ def find(checkpoint=None, conditional=None, newest_run_first=False, root=RUNS_RO
     if newest is not None:
         return ModelFolder(newest, newest=True)
     shipped = SHIPPED_AGING_DIR if conditional else SHIPPED_DIR
-    if not os.path.isfile(os.path.join(shipped, GENERATOR_FILE)):
+    if not os.path.isfile(SavedModels(shipped).raw_generator_path):
         raise FaceganError(f"no checkpoint found under {root}/ and no shipped model in {shipped}: train one first "
                            "with `python train.py` (or pass --checkpoint RUN_FOLDER_OR_GENERATOR_H5)")
     return ModelFolder(shipped)

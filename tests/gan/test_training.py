@@ -1,5 +1,6 @@
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,11 +16,55 @@ from facegan.gan.config import DEFAULTS
 from facegan.gan.models import build_generator
 from facegan.io import checkpoints, model_folder
 
-from tests.conftest import REPO, TINY
+from tests.conftest import REPO, TINY, write_faces
 
 
 def config(face_folder, **changes):
     return {**DEFAULTS, **TINY, "data": face_folder, "batch_size": 8, "epochs": 2, **changes}
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    """24 faces, as `face_folder`, for the runs that the tests of this module share."""
+    return write_faces(str(tmp_path_factory.mktemp("faces") / "faces"), 24)
+
+
+def shared_run(tmp_path_factory, faces, **changes):
+    """A run of `config(faces, **changes)`, trained once for the tests that only read it or resume a copy of it."""
+    root = tmp_path_factory.mktemp("run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACEGAN_CACHE", str(root / "cache"))
+        training.train(config(faces, **changes), str(root / "run"))
+    return str(root / "run")
+
+
+@pytest.fixture(scope="module")
+def one_epoch(tmp_path_factory, faces):
+    return shared_run(tmp_path_factory, faces, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def one_epoch_averaged(tmp_path_factory, faces):
+    return shared_run(tmp_path_factory, faces, epochs=1, ema=0.9)
+
+
+@pytest.fixture(scope="module")
+def two_epochs(tmp_path_factory, faces):
+    """Saved every 2 steps too, which leaves the weights as they would be without."""
+    return shared_run(tmp_path_factory, faces, save_every=2)
+
+
+@pytest.fixture(scope="module")
+def two_epochs_averaged_and_kept(tmp_path_factory, faces):
+    """Each epoch's generators kept, which leaves the weights as they would be without."""
+    return shared_run(tmp_path_factory, faces, ema=0.9, keep_every=1)
+
+
+def resumed_copy(run, folder, config):
+    """A copy of `run` in `folder`, resumed with `config`."""
+    shutil.copytree(run, folder)
+    training.train(config, folder, resume=True)
+    return folder
 
 
 def generator_weights(run):
@@ -27,9 +72,8 @@ def generator_weights(run):
     return [w.numpy() for w in generator.weights]
 
 
-def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_path):
-    run = str(tmp_path / "run")
-    training.train(config(face_folder), run)
+def test_each_epoch_leaves_samples_history_plot_and_checkpoint(two_epochs):
+    run = two_epochs
     assert sorted(os.listdir(os.path.join(run, "samples"))) == ["epoch_001.png", "epoch_002.png"]
     grid = Image.open(os.path.join(run, "samples", "epoch_002.png"))
     assert grid.size == (8 * 34 + 2, 8 * 34 + 2)  # 8x8 faces of 32 pixels, 2-pixel gaps
@@ -41,9 +85,8 @@ def test_each_epoch_leaves_samples_history_plot_and_checkpoint(face_folder, tmp_
     assert checkpoints.load_checkpoint(run)[2]["epoch"] == 2
 
 
-def test_keep_every_keeps_each_epochs_generator_and_average(face_folder, tmp_path):
-    run = str(tmp_path / "run")
-    training.train(config(face_folder, keep_every=1, ema=0.9), run)
+def test_keep_every_keeps_each_epochs_generator_and_average(two_epochs_averaged_and_kept):
+    run = two_epochs_averaged_and_kept
     snapshots = os.path.join(run, model_folder.SNAPSHOTS)
     assert sorted(os.listdir(snapshots)) == ["epoch_001", "epoch_002"]
     kept = {epoch: [[w.numpy() for w in checkpoints.load_model_h5(os.path.join(snapshots, epoch, name)).weights]
@@ -56,11 +99,10 @@ def test_keep_every_keeps_each_epochs_generator_and_average(face_folder, tmp_pat
 
 
 @pytest.mark.slow
-def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, tmp_path):
-    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
-    training.train(config(face_folder, epochs=3), straight)
-    training.train(config(face_folder, epochs=1), stopped)
-    training.train(config(face_folder, epochs=3), stopped, resume=True)
+def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(faces, one_epoch, tmp_path):
+    straight = str(tmp_path / "straight")
+    training.train(config(faces, epochs=3), straight)
+    stopped = resumed_copy(one_epoch, str(tmp_path / "stopped"), config(faces, epochs=3))  # stopped after epoch 1
     for a, b in zip(generator_weights(straight), generator_weights(stopped)):
         np.testing.assert_array_equal(a, b)
     with open(os.path.join(stopped, "history.csv")) as f:
@@ -69,8 +111,8 @@ def test_resuming_reaches_the_same_weights_as_an_uninterrupted_run(face_folder, 
 
 @pytest.mark.slow
 def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tmp_path):
-    # SIGINT goes as soon as epoch 1 is saved; 15 epochs leave the run seconds of work to be interrupted in
-    arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "15", "--image-size", "32", "--filters", "4"]
+    # SIGINT goes as soon as epoch 1 is saved; 4 more epochs leave the run seconds of work to be interrupted in
+    arguments = ["--data", face_folder, "--batch-size", "4", "--epochs", "5", "--image-size", "32", "--filters", "4"]
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     interrupted = str(tmp_path / "interrupted")
     process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", interrupted],
@@ -84,14 +126,12 @@ def test_ctrl_c_saves_mid_epoch_and_resume_finishes_the_same_run(face_folder, tm
     assert process.returncode == 130, output
     assert "Traceback" not in output and "continue with --resume" in output
     state = checkpoints.load_checkpoint(interrupted)[2]
-    assert state["epoch"] < 15
+    assert state["epoch"] < 5
 
-    resumed = subprocess.run([sys.executable, os.path.join(REPO, "train.py"), "--out", interrupted, "--resume"],
-                             capture_output=True, text=True, env=environment)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    config = model_folder.read_config(interrupted)  # as `train.py --resume` continues it (tests/gan/test_faults.py)
+    training.train(config, interrupted, resume=True)
     straight = str(tmp_path / "straight")
-    subprocess.run([sys.executable, os.path.join(REPO, "train.py"), *arguments, "--out", straight],
-                   check=True, capture_output=True, env=environment)
+    training.train(config, straight)  # the same run, never stopped
     for a, b in zip(generator_weights(straight), generator_weights(interrupted)):
         np.testing.assert_array_equal(a, b)
 
@@ -148,21 +188,17 @@ def test_a_conditional_run_needs_ages(tmp_path):
         training.train(config(str(folder), conditional=True), str(tmp_path / "run"))
 
 
-def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(face_folder, tmp_path):
-    source = str(tmp_path / "source")
-    training.train(config(face_folder, epochs=1), source)
-    saved = model_folder.checkpoint_dir(source)
-    trainer, state = training._trainer(config(face_folder, init_from=saved), str(tmp_path / "new"), resume=False)
+def test_init_from_starts_a_new_run_from_saved_weights_with_fresh_optimizers(faces, one_epoch, tmp_path):
+    saved = model_folder.checkpoint_dir(one_epoch)
+    trainer, state = training._trainer(config(faces, init_from=saved), str(tmp_path / "new"), resume=False)
     for model, name in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
         expected = checkpoints.load_model_h5(os.path.join(saved, f"{name}.h5"))
         assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.weights, expected.weights))
     assert state["epoch"] == 0 and trainer.optimizers["discriminator"][0].iterations.numpy() == 0
 
 
-def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(face_folder, tmp_path):
-    plain, averaged = str(tmp_path / "plain"), str(tmp_path / "averaged")
-    training.train(config(face_folder, epochs=1), plain)
-    training.train(config(face_folder, epochs=1, ema=0.5), averaged)
+def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(one_epoch, one_epoch_averaged):
+    plain, averaged = one_epoch, one_epoch_averaged
     for a, b in zip(generator_weights(plain), generator_weights(averaged)):
         np.testing.assert_array_equal(a, b)  # G and D learn exactly as without the average
     saved = model_folder.checkpoint_dir(averaged)
@@ -171,12 +207,10 @@ def test_ema_keeps_an_average_of_the_generator_and_leaves_training_unchanged(fac
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(generator_weights(averaged), average.weights))
 
 
-def test_init_from_a_folder_with_an_average_carries_the_average_on(face_folder, tmp_path):
+def test_init_from_a_folder_with_an_average_carries_the_average_on(faces, one_epoch_averaged, tmp_path):
     """The shipped folder holds G, its average and D: continuing it continues all three."""
-    source = str(tmp_path / "source")
-    training.train(config(face_folder, epochs=1, ema=0.5), source)
-    saved = model_folder.checkpoint_dir(source)
-    continued = training._generator_average(config(face_folder, ema=0.9, init_from=saved), str(tmp_path / "new"),
+    saved = model_folder.checkpoint_dir(one_epoch_averaged)
+    continued = training._generator_average(config(faces, ema=0.9, init_from=saved), str(tmp_path / "new"),
                                             False, build_generator(**TINY))
     expected = checkpoints.load_model_h5(os.path.join(saved, model_folder.EMA_GENERATOR_FILE))
     assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(continued.model.weights, expected.weights))
@@ -195,11 +229,10 @@ def test_the_average_folds_in_each_step_with_its_decay(face_folder):
         np.testing.assert_allclose(folded.numpy(), begun + 1 - 0.75**2, rtol=1e-6, atol=1e-6)
 
 
-def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face_folder, tmp_path):
-    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
-    training.train(config(face_folder, epochs=2, ema=0.9), straight)
-    training.train(config(face_folder, epochs=1, ema=0.9), stopped)
-    training.train(config(face_folder, epochs=2, ema=0.9), stopped, resume=True)
+def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(faces, one_epoch_averaged,
+                                                                           two_epochs_averaged_and_kept, tmp_path):
+    straight = two_epochs_averaged_and_kept
+    stopped = resumed_copy(one_epoch_averaged, str(tmp_path / "stopped"), config(faces, epochs=2, ema=0.9))
     averages = [checkpoints.load_model_h5(model_folder.ModelFolder(run).generator) for run in (straight, stopped)]
     for a, b in zip(*(model.weights for model in averages)):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -250,10 +283,9 @@ def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_pa
         assert not os.path.exists(tmp_path / "never")
 
 
-def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_bit(face_folder, tmp_path,
+def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_bit(faces, two_epochs, tmp_path,
                                                                                   monkeypatch):
-    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
-    training.train(config(face_folder, save_every=2), straight)
+    straight, stopped = two_epochs, str(tmp_path / "stopped")
     real_save = checkpoints.save_checkpoint
 
     def save_then_crash(run_dir, trainer, state, extra_models=None):
@@ -263,10 +295,10 @@ def test_save_every_checkpoints_within_an_epoch_and_resumes_from_there_bit_for_b
 
     monkeypatch.setattr(checkpoints, "save_checkpoint", save_then_crash)
     with pytest.raises(RuntimeError):
-        training.train(config(face_folder, save_every=2), stopped)
+        training.train(config(faces, save_every=2), stopped)
     monkeypatch.undo()
     assert (checkpoints.read_state(stopped)["epoch"], checkpoints.read_state(stopped)["step"]) == (1, 1)
-    training.train(config(face_folder, save_every=2), stopped, resume=True)
+    training.train(config(faces, save_every=2), stopped, resume=True)
     for a, b in zip(generator_weights(straight), generator_weights(stopped)):
         np.testing.assert_array_equal(a, b)
     with open(os.path.join(stopped, "history.csv")) as f:

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -16,8 +17,9 @@ from facegan.gan.recipe import DCGAN
 from tests.conftest import TINY
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def gan():
+    """A tiny DCGAN after one step (its optimizers hold state), shared: the tests only save and read it."""
     keras.utils.set_random_seed(2)
     gan = DCGAN(build_generator(**TINY), build_discriminator(**TINY))
     gan.train_step(np.zeros((4, 32, 32, 3), np.float32), np.random.default_rng(0))
@@ -87,61 +89,54 @@ def test_a_crash_between_the_two_renames_leaves_the_previous_checkpoint(gan, tmp
 
 
 H5_CONTRACT = """
-import sys
+import json, sys
 sys.modules["facegan"] = None  # importing facegan would now fail
 import keras, numpy as np
-model = keras.models.load_model(sys.argv[1])
-images = model.predict(np.random.uniform(-1, 1, (6, 100)), verbose=0)
-print(images.shape, float(images.min()), float(images.max()))
+sixty = np.zeros((6, 7)); sixty[:, 5] = 1  # one-hot age group 55-65, for a generator that takes an age group
+for path in sys.argv[1:]:
+    model = keras.models.load_model(path)
+    noise = np.random.uniform(-1, 1, (6, 100))
+    images = model.predict(noise if len(model.inputs) == 1 else [noise, sixty], verbose=0)
+    print(json.dumps({"inputs": [tensor.name for tensor in model.inputs], "shape": list(images.shape),
+                      "low": float(images.min()), "high": float(images.max())}))
 """
 
 
-def test_generator_h5_loads_in_plain_keras_without_facegan(gan, tmp_path):
-    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
-    result = subprocess.run([sys.executable, "-c", H5_CONTRACT, str(tmp_path / "checkpoint" / "generator.h5")],
-                            capture_output=True, text=True, cwd=str(tmp_path),
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+@pytest.fixture(scope="module")
+def read_by_plain_keras(gan, tmp_path_factory):
+    """What a bare Keras (facegan unimportable) reads from a plain checkpoint's generator.h5, a conditional one's,
+    and the shipped one: {"plain"|"conditional"|"shipped": its inputs' names, the drawn images' shape and range}.
+    One fresh Python reads all three, so that TensorFlow starts once."""
+    plain, conditional = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("conditional")
+    checkpoints.save_checkpoint(str(plain), gan, {"epoch": 1, "step": 0, "rng": None})
+    checkpoints.save_checkpoint(str(conditional), DCGAN(build_conditional_generator(**TINY),
+                                                        build_conditional_discriminator(**TINY)),
+                                {"epoch": 1, "step": 0, "rng": None})
+    paths = {"plain": str(plain / "checkpoint" / "generator.h5"),
+             "conditional": str(conditional / "checkpoint" / "generator.h5"),
+             "shipped": os.path.join(model_folder.SHIPPED_DIR, "generator.h5")}
+    result = subprocess.run([sys.executable, "-c", H5_CONTRACT, *paths.values()], capture_output=True, text=True,
+                            cwd=str(plain), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr
-    shape, low, high = result.stdout.strip().rsplit(" ", 2)
-    assert shape == "(6, 32, 32, 3)" and -1 <= float(low) < float(high) <= 1
+    return dict(zip(paths, map(json.loads, result.stdout.strip().splitlines())))
 
 
-CONDITIONAL_H5_CONTRACT = """
-import sys
-sys.modules["facegan"] = None
-import keras, numpy as np
-model = keras.models.load_model(sys.argv[1])
-noise, age_group = model.inputs
-sixty = np.zeros((6, 7)); sixty[:, 5] = 1  # one-hot age group 55-65
-images = model.predict([np.random.uniform(-1, 1, (6, 100)), sixty], verbose=0)
-print(noise.name, age_group.name, images.shape, float(images.min()), float(images.max()))
-"""
+def test_generator_h5_loads_in_plain_keras_without_facegan(read_by_plain_keras):
+    read = read_by_plain_keras["plain"]
+    assert read["shape"] == [6, 32, 32, 3] and -1 <= read["low"] < read["high"] <= 1
 
 
-def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(tmp_path):
-    from facegan.gan.models import build_conditional_discriminator, build_conditional_generator
-    from facegan.gan.recipe import DCGAN
-
-    gan = DCGAN(build_conditional_generator(**TINY), build_conditional_discriminator(**TINY))
-    checkpoints.save_checkpoint(str(tmp_path), gan, {"epoch": 1, "step": 0, "rng": None})
-    result = subprocess.run([sys.executable, "-c", CONDITIONAL_H5_CONTRACT,
-                             str(tmp_path / "checkpoint" / "generator.h5")], capture_output=True, text=True,
-                            cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert result.returncode == 0, result.stderr
-    noise, age_group, *shape, low, high = result.stdout.strip().split(" ")
-    assert (noise, age_group, " ".join(shape)) == ("noise", "age_group", "(6, 32, 32, 3)")
-    assert -1 <= float(low) < float(high) <= 1
+def test_conditional_generator_h5_loads_in_plain_keras_with_its_two_inputs(read_by_plain_keras):
+    read = read_by_plain_keras["conditional"]
+    assert read["inputs"] == ["noise", "age_group"] and read["shape"] == [6, 32, 32, 3]
+    assert -1 <= read["low"] < read["high"] <= 1
 
 
-def test_the_shipped_generator_keeps_the_h5_contract(tmp_path):
-    """The interim model in checkpoints/dcgan-utkface-64 loads in plain Keras and draws 64x64 faces."""
-    shipped = os.path.join(model_folder.SHIPPED_DIR, "generator.h5")
+def test_the_shipped_generator_keeps_the_h5_contract(read_by_plain_keras):
+    """The model in checkpoints/dcgan-utkface-64 loads in plain Keras and draws 64x64 faces."""
     assert os.path.isfile(os.path.join(model_folder.SHIPPED_DIR, "discriminator.h5"))
-    result = subprocess.run([sys.executable, "-c", H5_CONTRACT, shipped], capture_output=True, text=True,
-                            cwd=str(tmp_path), env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert result.returncode == 0, result.stderr
-    shape, low, high = result.stdout.strip().rsplit(" ", 2)
-    assert shape == "(6, 64, 64, 3)" and -1 <= float(low) < float(high) <= 1
+    read = read_by_plain_keras["shipped"]
+    assert read["shape"] == [6, 64, 64, 3] and -1 <= read["low"] < read["high"] <= 1
 
 
 def test_start_from_puts_a_plain_pair_into_the_conditional_one_with_the_age_at_zero_weight(gan, tmp_path):

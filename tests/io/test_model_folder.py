@@ -39,6 +39,32 @@ def test_a_run_folder_or_a_generator_in_it_is_one_folder_and_each_file_has_its_p
     assert model_folder.ModelFolder(str(flat)).encoder == str(flat / model_folder.ENCODER_FILE)
 
 
+def test_saved_models_name_each_file_of_a_checkpoint_or_snapshot_and_the_average_only_when_there(tmp_path):
+    run = saved_run(tmp_path / "run", files=("generator.h5", "discriminator.h5"))
+    saved = model_folder.checkpoint_models(str(run))
+    assert (saved.raw_generator_path, saved.discriminator_path, saved.path("encoder")) == tuple(
+        str(run / "checkpoint" / name) for name in ("generator.h5", "discriminator.h5", "encoder.h5"))
+    assert saved.average_generator_path is None and saved.sampled_generator_path == saved.raw_generator_path
+    (run / "checkpoint" / "generator_ema.h5").write_bytes(b"")
+    assert saved.average_generator_path == saved.sampled_generator_path == str(run / "checkpoint" / "generator_ema.h5")
+    assert model_folder.checkpoint_models(str(tmp_path / "nothing")) is None
+    snapshot = model_folder.SavedModels(model_folder.snapshot_dir(str(run), 7))
+    assert snapshot.raw_generator_path == str(run / "snapshots" / "epoch_007" / "generator.h5")
+    assert snapshot.average_generator_path is None and snapshot.sampled_generator_path is None
+
+
+def test_init_from_needs_a_generator_and_a_discriminator_and_says_which_is_missing(tmp_path):
+    folder = model_folder.SavedModels(str(tmp_path))
+    with pytest.raises(FaceganError, match=f"^{tmp_path}: no generator.h5 here \\(--init-from needs a folder with "
+                                           "generator.h5 and discriminator.h5\\)$"):
+        folder.check_init_from()
+    (tmp_path / "generator.h5").write_bytes(b"")
+    with pytest.raises(FaceganError, match=f"^{tmp_path}: no discriminator.h5 here"):
+        folder.check_init_from()
+    (tmp_path / "discriminator.h5").write_bytes(b"")
+    folder.check_init_from()
+
+
 def test_the_kind_comes_from_the_runs_config_not_from_the_files_present(tmp_path):
     vae = saved_run(tmp_path / "vae", files=("generator.h5", "encoder.h5"), config={"model": "vae"})
     assert model_folder.ModelFolder(str(vae)).is_vae

@@ -1,4 +1,5 @@
 """Model files: every bad one is a one-line error naming it; generators load in tf-keras, and tf-keras' here."""
+import json
 import os
 import shutil
 import subprocess
@@ -84,23 +85,50 @@ def test_a_conditional_discriminator_beside_a_plain_generator_is_refused(saved_m
         weights.load_model_h5(str(saved_models / "conditional_discriminator.h5"), "discriminator", False, 32)
 
 
-@pytest.mark.parametrize("command, case", [
-    (["generate"], "random bytes"), (["generate"], "a text file"), (["generate"], "a Lambda"),
-    (["evaluate", "--real", "."], "a discriminator"), (["project", "face.png"], "a conditional generator"),
-])
-def test_the_commands_say_it_in_one_line_and_exit_2(command, case, bad_files, tmp_path):
-    assert one_line_error(*command, "--checkpoint", bad_files[case], cwd=tmp_path).startswith(
-        f"error: {bad_files[case]}") and EXPECTED[case] in one_line_error.last
+ONE_LINE_CASES = [(["generate"], "random bytes"), (["generate"], "a text file"), (["generate"], "a Lambda"),
+                  (["evaluate", "--real", "."], "a discriminator"), (["project", "face.png"], "a conditional generator")]
+# The commands of ONE_LINE_CASES, one after another in one fresh Python (TensorFlow starts once): each one's exit code,
+# and all it writes to file descriptor 2 (Python's or TensorFlow's C++ output alike) in a file of its own
+COMMANDS_IN_ONE_PYTHON = """
+import json, os, sys
+from facegan.cli import main
+codes = []
+for arguments, stderr_path in json.loads(sys.argv[1]):
+    with open(stderr_path, "w") as stderr:
+        sys.stderr.flush()
+        os.dup2(stderr.fileno(), 2)
+        try:
+            codes.append(main(arguments))
+        except SystemExit as stop:
+            codes.append(stop.code)
+        sys.stderr.flush()
+print(json.dumps(codes))
+"""
 
 
-def one_line_error(*arguments, cwd):
-    """The CLI's stderr, which must be exit code 2 and one line (TensorFlow's own start-up lines aside)."""
-    result = subprocess.run([sys.executable, "-m", "facegan.cli", *arguments], capture_output=True, text=True,
-                            cwd=str(cwd), env=ENVIRONMENT)
-    lines = [line for line in result.stderr.splitlines() if not line.startswith(("WARNING: All log", "I0000"))]
-    assert result.returncode == 2 and len(lines) == 1, result.stderr
-    one_line_error.last = lines[0]
-    return lines[0]
+@pytest.fixture(scope="module")
+def one_line_errors(bad_files, tmp_path_factory):
+    """{(command, case): (exit code, stderr lines)} of each of ONE_LINE_CASES, TensorFlow's start-up lines aside."""
+    folder = tmp_path_factory.mktemp("one_line")
+    runs = [([*command, "--checkpoint", bad_files[case]], str(folder / f"{index}.err"))
+            for index, (command, case) in enumerate(ONE_LINE_CASES)]
+    result = subprocess.run([sys.executable, "-c", COMMANDS_IN_ONE_PYTHON, json.dumps(runs)], capture_output=True,
+                            text=True, cwd=str(folder), env=ENVIRONMENT)
+    assert result.returncode == 0, result.stderr
+    codes = json.loads(result.stdout.strip().splitlines()[-1])
+    errors = {}
+    for (command, case), code, (_arguments, stderr_path) in zip(ONE_LINE_CASES, codes, runs):
+        with open(stderr_path) as f:
+            errors[" ".join(command), case] = (code, [line for line in f.read().splitlines()
+                                                      if not line.startswith(("WARNING: All log", "I0000"))])
+    return errors
+
+
+@pytest.mark.parametrize("command, case", ONE_LINE_CASES)
+def test_the_commands_say_it_in_one_line_and_exit_2(command, case, bad_files, one_line_errors):
+    code, lines = one_line_errors[" ".join(command), case]
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {bad_files[case]}") and EXPECTED[case] in lines[0]
 
 
 EVERY_READER = {  # every command that reads --checkpoint (or --init-from), called on FOLDER; FILE: any file
