@@ -143,12 +143,8 @@ def points(run, running=False):
 
     batch = model_folder.read_config(run)["batch_size"]
     epoch_ends = {row["epoch"]: row["step"] for row in checkpoints.read_rows(run, "history.csv")}
-    kept = os.path.join(run, model_folder.SNAPSHOTS)
-    found = {}
-    for name in sorted(os.listdir(kept)) if os.path.isdir(kept) else []:
-        epoch = int(name.split("_")[1]) if name.startswith("epoch_") and name[6:].isdigit() else None
-        if epoch in epoch_ends:
-            found[epoch_ends[epoch] * batch] = os.path.join(kept, name)
+    found = {epoch_ends[epoch] * batch: saved for epoch, saved in model_folder.kept_snapshots(run).items()
+             if epoch in epoch_ends}
     if not running:
         found.setdefault(images_seen(run)[0], model_folder.checkpoint_dir(run))
     return sorted(found.items())

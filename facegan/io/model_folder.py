@@ -51,6 +51,14 @@ def snapshot_dir(run_dir, epoch):
     return os.path.join(run_dir, SNAPSHOTS, f"epoch_{epoch:03d}")
 
 
+def kept_snapshots(run_dir):
+    """{epoch: its snapshot_dir} of every complete snapshot of a run (never a half-written `.new`)."""
+    kept = os.path.join(run_dir, SNAPSHOTS)
+    names = os.listdir(kept) if os.path.isdir(kept) else []
+    return {int(name[len("epoch_"):]): os.path.join(kept, name) for name in names
+            if name.startswith("epoch_") and name[len("epoch_"):].isdigit()}
+
+
 class SavedModels:
     """A folder of models saved side by side: a run's checkpoint, a kept snapshot, a shipped folder, an --init-from
     one. Each model has its file by its name (`path`); the raw G that training continues, and the average that
