@@ -101,6 +101,10 @@ def photos(tmp_path_factory):
     return folder
 
 
+# pytest run inside a test, in one process (no workers of its own), e.g. under another backend or strategy
+PYTEST = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0")
+
+
 def run_script(script, *arguments, cwd=None, env=None):
     """A script of the repository in a fresh Python, as a user runs it."""
     import subprocess

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests import backend_faces
-from tests.conftest import REPO
+from tests.conftest import PYTEST, REPO
 
 PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}  # Keras backend -> the package it needs
 HERE = keras.backend.backend()
@@ -70,7 +70,7 @@ def test_what_needs_tensorflow_is_one_line_and_exit_2_naming_the_backend(face_fo
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", OTHERS)
 def test_the_recipe_tests_pass_on_the_other_backends(backend):
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUBSET], cwd=REPO,
+    result = subprocess.run([sys.executable, *PYTEST, *SUBSET], cwd=REPO,
                             env=on(backend), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert f"{len(SUBSET)} passed" in result.stdout.splitlines()[-1], result.stdout[-500:]

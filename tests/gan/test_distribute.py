@@ -18,7 +18,7 @@ from facegan.gan import distribute, training
 from facegan.gan.config import DEFAULTS
 from facegan.io import checkpoints, model_folder
 
-from tests.conftest import REPO, TINY
+from tests.conftest import PYTEST, REPO, TINY
 
 ENVIRONMENT = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
 # One worker of a multi-worker run: trains (or resumes) and leaves its own final weights in a .npz.
@@ -36,8 +36,7 @@ np.savez(weights, *[w.numpy() for w in trainer.generator.weights + trainer.discr
 def test_the_replicas_of_the_two_logical_cpus_pass_the_recipe_and_equivalence_checks():
     """tests/gan/two_replicas.py: the snapshot tests under the strategy; 2 x 32 = 1 x 64; BN per replica; a mirrored
     run that checkpoints, resumes and saves plain .h5 files."""
-    checks = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             os.path.join(REPO, "tests", "gan", "two_replicas.py")],
+    checks = subprocess.run([sys.executable, *PYTEST, os.path.join(REPO, "tests", "gan", "two_replicas.py")],
                             capture_output=True, text=True, timeout=400, cwd=REPO,
                             env={**ENVIRONMENT, distribute.LOGICAL_CPUS: "2"})
     assert checks.returncode == 0, checks.stdout[-3000:] + checks.stderr[-3000:]
