@@ -88,9 +88,9 @@ def main():
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32")
     parser.add_argument("--diffaugment", action="store_true", help="with all three DiffAugment policies")
     parser.add_argument("--r1-gamma", type=float, default=0.0,
-                        help=f"with lazy R1 (one update every {R1_INTERVAL} D steps): time --warmup {R1_INTERVAL} "
-                             f"and --steps {2 * R1_INTERVAL}, so that its tracing is in the warm-up and the timed "
-                             "steps hold two")
+                        help=f"with lazy R1 (one update every {R1_INTERVAL} D steps), timed apart: give --warmup "
+                             f"{R1_INTERVAL} and --steps {R1_INTERVAL}, so that its tracing is in the warm-up and the "
+                             "timed steps hold one")
     parser.add_argument("--distribute", choices=STRATEGIES, default="none")
     args = parser.parse_args()
     replicas = distribute.replicas_for(args.distribute)  # before TensorFlow runs anything
@@ -138,7 +138,15 @@ def built_gan(args, replicas):
 def timed_steps(gan, faces, batch_size, args):
     """Seconds for args.steps recipe steps after args.warmup, and where they went."""
     rng = np.random.default_rng(0)
-    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0}
+    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0, **({"R1 update": 0.0} if gan.r1 else {})}
+    if gan.r1:
+        update = gan.r1.step
+
+        def timed_update(inputs):
+            tick = time.perf_counter()
+            update(inputs)
+            timings["R1 update"] += time.perf_counter() - tick
+        gan.r1.step = timed_update
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
             timings = dict.fromkeys(timings, 0.0)
@@ -152,6 +160,8 @@ def timed_steps(gan, faces, batch_size, args):
         tick = time.perf_counter()
         gan.train_generator(batch_size, rng)
         timings["G step"] += time.perf_counter() - tick
+    if gan.r1:
+        timings["fakes + D step"] -= timings["R1 update"]
     return time.perf_counter() - started, timings
 
 

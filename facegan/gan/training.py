@@ -67,9 +67,10 @@ def check_config(config):
                            f"not {config['ada_target']}" + ("" if config["diffaugment"] else " without it"))
     if config["instance_noise"] < 0:
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
-    if config["r1_gamma"] < 0 or (config["r1_gamma"] and config["model"] != "dcgan"):
-        raise FaceganError(f"--r1-gamma must be 0 (off) or more and goes with GAN runs only, not {config['r1_gamma']} "
-                           f"with --model {config['model']}")
+    if config["r1_gamma"] < 0:
+        raise FaceganError(f"--r1-gamma must be 0 (off) or more, not {config['r1_gamma']}")
+    if config["r1_gamma"] and config["model"] != "dcgan":
+        raise FaceganError("--r1-gamma penalises the GAN's discriminator; it does not go with --model vae")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
     distributed = config["distribute"] != "none"
