@@ -1,7 +1,8 @@
 """Training throughput of the faithful recipe: images/s, achieved GFLOP/s against the machine's matmul rate.
 
     python bench/train_throughput.py [--data data/] [--steps 12] [--batch-size 64] [--image-size 64]
-                                     [--precision bf16] [--diffaugment] [--distribute mirrored|multi-worker]
+                                     [--precision bf16] [--diffaugment] [--r1-gamma G]
+                                     [--distribute mirrored|multi-worker]
 
 With --distribute, --batch-size is the global batch; it also times one replica alone (the same per-replica
 batch on one device) and prints images/s per replica, in total, and the scaling efficiency: total / (replicas x
@@ -26,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from facegan.gan import distribute  # noqa: E402
 from facegan.gan.augment import POLICIES  # noqa: E402
-from facegan.gan.config import PRECISIONS, STRATEGIES  # noqa: E402
+from facegan.gan.config import PRECISIONS, R1_INTERVAL, STRATEGIES  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.gan.recipe import DCGAN  # noqa: E402
 from facegan.io.data import load_faces  # noqa: E402
@@ -86,6 +87,10 @@ def main():
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32")
     parser.add_argument("--diffaugment", action="store_true", help="with all three DiffAugment policies")
+    parser.add_argument("--r1-gamma", type=float, default=0.0,
+                        help=f"with lazy R1 (one update every {R1_INTERVAL} D steps), timed apart: give --warmup "
+                             f"{R1_INTERVAL} and --steps {R1_INTERVAL}, so that its tracing is in the warm-up and the "
+                             "timed steps hold one")
     parser.add_argument("--distribute", choices=STRATEGIES, default="none")
     args = parser.parse_args()
     replicas = distribute.replicas_for(args.distribute)  # before TensorFlow runs anything
@@ -126,13 +131,22 @@ def built_gan(args, replicas):
     keras.utils.set_random_seed(0)
     with replicas.scope():
         generator, discriminator = build_generator(args.image_size), build_discriminator(args.image_size)
-    return DCGAN(generator, discriminator, diffaugment=POLICIES if args.diffaugment else (), replicas=replicas)
+    return DCGAN(generator, discriminator, diffaugment=POLICIES if args.diffaugment else (), r1_gamma=args.r1_gamma,
+                 replicas=replicas)
 
 
 def timed_steps(gan, faces, batch_size, args):
     """Seconds for args.steps recipe steps after args.warmup, and where they went."""
     rng = np.random.default_rng(0)
-    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0}
+    timings = {"data": 0.0, "fakes + D step": 0.0, "G step": 0.0, **({"R1 update": 0.0} if gan.r1 else {})}
+    if gan.r1:
+        update = gan.r1.step
+
+        def timed_update(inputs):
+            tick = time.perf_counter()
+            update(inputs)
+            timings["R1 update"] += time.perf_counter() - tick
+        gan.r1.step = timed_update
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
             timings = dict.fromkeys(timings, 0.0)
@@ -146,6 +160,8 @@ def timed_steps(gan, faces, batch_size, args):
         tick = time.perf_counter()
         gan.train_generator(batch_size, rng)
         timings["G step"] += time.perf_counter() - tick
+    if gan.r1:
+        timings["fakes + D step"] -= timings["R1 update"]
     return time.perf_counter() - started, timings
 
 

@@ -12,7 +12,7 @@ FIXED_ON_RESUME = ("model", "conditional", "image_size", "filters")  # the shape
 def add_arguments(parser):
     """Every flag defaults to None, so that --resume can tell what was given from what was not; the defaults
     themselves are facegan.gan.config.DEFAULTS, shown in the help from there."""
-    from facegan.gan.config import DEFAULTS, STRATEGIES
+    from facegan.gan.config import DEFAULTS, R1_INTERVAL, STRATEGIES
     from facegan.io.model_folder import RUNS_ROOT
 
     def option(group, flag, help_text, shown=None, **settings):
@@ -77,6 +77,12 @@ def add_arguments(parser):
     option(stabilisers, "--instance-noise", "instance noise (Sonderby et al., 2016): Gaussian noise of this "
                                             "standard deviation on every image D sees, in both steps; 0 is off",
            type=float, metavar="SIGMA")
+    option(stabilisers, "--r1-gamma", "lazy R1 gradient penalty (Mescheder et al., 2018; StyleGAN2's lazy form): "
+                                      f"every {R1_INTERVAL} D steps, one more D update on the reals against (G/2) "
+                                      "times the mean squared gradient of D's logit with respect to the image, "
+                                      f"times {R1_INTERVAL} "
+                                      "(ADA's heuristic 0.0002 * size^2 / batch: 0.013 at 64x64, batch 64); 0 is off",
+           type=float, metavar="G")
     option(stabilisers, "--ema", "also keep an exponential moving average of G's weights (0.999 is usual), "
                                  "saved as generator_ema.h5 and used for samples and generate.py; training is "
                                  "unchanged; 0 is none", type=float, metavar="DECAY")

@@ -7,6 +7,7 @@ from facegan import REPO
 # The DCGAN paper's Adam settings, which the recipe (facegan.gan.recipe) and the VAE train with by default
 LEARNING_RATE = 2e-4
 BETA_1 = 0.5
+R1_INTERVAL = 16  # D steps between the lazy R1 updates of --r1-gamma (StyleGAN2's; facegan.gan.penalty)
 # Every setting of a run with its default, which `facegan train` shows in its help
 DEFAULTS = {
     "model": "dcgan",
@@ -34,6 +35,7 @@ DEFAULTS = {
     "diffaugment": "",  # a comma-separated DiffAugment policy
     "instance_noise": 0.0,
     "ada_target": 0.0,  # ADA: DiffAugment's probability adapted to this share of reals D calls real; 0 is off
+    "r1_gamma": 0.0,  # lazy R1 gradient penalty on D's reals (facegan.gan.penalty); 0 is off
     "discriminator_learning_rate": None,  # None: --lr
     "precision": "float32",
     # sampling, not training: an exponential moving average of G's weights, 0 for none (see GeneratorAverage)

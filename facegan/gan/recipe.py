@@ -9,8 +9,9 @@ import numpy as np
 
 from facegan.gan import distribute
 from facegan.gan.augment import discriminator_views
-from facegan.gan.config import BETA_1, LEARNING_RATE
+from facegan.gan.config import BETA_1, LEARNING_RATE, R1_INTERVAL
 from facegan.gan.models import is_conditional
+from facegan.gan.penalty import R1
 from facegan.gan.prior import noise_dim, sample_noise
 
 def _is_real(labels, scores):
@@ -42,8 +43,10 @@ class DCGAN:
 
     def __init__(self, generator, discriminator, learning_rate=LEARNING_RATE, beta_1=BETA_1, real_label=1.0,
                  separate_batches=False, generator_steps=1, mismatched_ages=False, discriminator_learning_rate=None,
-                 diffaugment=(), instance_noise=0.0, ada_target=0.0, replicas=distribute.ONE_DEVICE):
-        """`replicas`: facegan.gan.distribute's, for a strategy; G and D must then have been built in its scope."""
+                 diffaugment=(), instance_noise=0.0, ada_target=0.0, r1_gamma=0.0, r1_interval=R1_INTERVAL,
+                 replicas=distribute.ONE_DEVICE):
+        """`replicas`: facegan.gan.distribute's, for a strategy; G and D must then have been built in its scope.
+        `r1_gamma`: lazy R1 on D every `r1_interval` D steps (facegan.gan.penalty), 0 for none."""
         self.replicas = replicas
         self.real_label, self.separate_batches, self.generator_steps = real_label, separate_batches, generator_steps
         self.generator = generator
@@ -61,6 +64,7 @@ class DCGAN:
                                                                   beta_1=beta_1),
                                   loss="binary_crossentropy",
                                   metrics=[real_score, fake_score] + ([real_sign] if self.adaptive else []))
+            self.r1 = R1(discriminator, r1_gamma, r1_interval, replicas) if r1_gamma else None
             self.d_on_g = _stack(generator, discriminator, self.views)
             self.d_on_g.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                                 loss="binary_crossentropy")
@@ -101,7 +105,8 @@ class DCGAN:
         return images if not self.views else keras.ops.convert_to_numpy(keras.ops.cast(images, "float32"))
 
     def train_discriminator(self, real_batch, rng, real_conditions=None):
-        """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch (or two, `separate_batches`)."""
+        """Half-step 1: D learns real (1) from G's fakes (0), in one mixed batch (or two, `separate_batches`);
+        every `r1_interval` steps, then one lazy R1 update of D on the real batch."""
         batch_size = len(real_batch)
         fake_conditions = None if real_conditions is None else real_conditions[rng.permutation(batch_size)]
         fake_batch = self.fakes_for_discriminator(self.noise(rng, batch_size), fake_conditions)
@@ -122,6 +127,8 @@ class DCGAN:
                 labels)
             results.append(self.discriminator.train_on_batch(inputs, labels, return_dict=True))
             self.replicas.sync(self.discriminator)
+        if self.r1 and self.r1.due(len(parts)):  # R1 in inference mode: D's BN moving averages stay as they are
+            self.r1.step([self.as_seen(real_batch), real_conditions] if self.conditional else self.as_seen(real_batch))
         if self.adaptive:
             self.adaptive.adapt(float(results[0]["real_sign"]), batch_size)
         if not self.separate_batches:

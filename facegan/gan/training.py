@@ -67,6 +67,10 @@ def check_config(config):
                            f"not {config['ada_target']}" + ("" if config["diffaugment"] else " without it"))
     if config["instance_noise"] < 0:
         raise FaceganError(f"--instance-noise must be 0 (off) or more, not {config['instance_noise']}")
+    if config["r1_gamma"] < 0:
+        raise FaceganError(f"--r1-gamma must be 0 (off) or more, not {config['r1_gamma']}")
+    if config["r1_gamma"] and config["model"] != "dcgan":
+        raise FaceganError("--r1-gamma penalises the GAN's discriminator; it does not go with --model vae")
     if config["discriminator_learning_rate"] is not None and not 0 < config["discriminator_learning_rate"] < 1:
         raise FaceganError(f"--d-lr must be between 0 and 1, not {config['discriminator_learning_rate']}")
     distributed = config["distribute"] != "none"
@@ -241,7 +245,7 @@ def _trainer(config, run_dir, resume, replicas=distribute.ONE_DEVICE):
         trainer = DCGAN(generator, other, config["learning_rate"], config["beta_1"], config["real_label"],
                         config["separate_batches"], config["generator_steps"], config["mismatched_ages"],
                         config["discriminator_learning_rate"], tuple(filter(None, config["diffaugment"].split(","))),
-                        config["instance_noise"], config["ada_target"], replicas)
+                        config["instance_noise"], config["ada_target"], config["r1_gamma"], replicas=replicas)
     else:
         trainer = VAE(generator, other, config["learning_rate"], config["beta_1"], seed=config["seed"])
     if resume:

@@ -28,6 +28,7 @@ def changed(before, model):
 OPTIONS = {"recipe": {}, "diffaugment": {"diffaugment": ("color", "translation", "cutout")},
            "instance-noise": {"instance_noise": 0.1}, "ttur": {"discriminator_learning_rate": 4e-4},
            "ada": {"diffaugment": ("color", "translation", "cutout"), "ada_target": 0.6},
+           "r1": {"r1_gamma": 1.0, "r1_interval": 1},  # every D step of these tests takes its lazy R1 update too
            "bf16": {}}  # models built under the mixed_bfloat16 policy, as train.py --precision bf16 does
 
 
@@ -254,6 +255,27 @@ def test_ada_adapts_p_after_each_d_step_from_ds_calls_on_the_reals(real_batch):
         assert result["augment_p"] == gan.augment_probability
         assert abs(gan.augment_probability - before) == pytest.approx(BATCH / ADAPTATION_IMAGES, rel=1e-3)  # float32
     assert make_gan("plain", "diffaugment").augment_probability is None
+
+
+@pytest.mark.parametrize("separate_batches", [False, True])
+def test_lazy_r1_comes_after_every_16th_d_step_counted_by_ds_optimizer(separate_batches, real_batch):
+    """The count is D's optimizer's, which a checkpoint restores: a resumed run keeps the schedule
+    (tests/gan/test_training.py)."""
+    keras.utils.set_random_seed(1)
+    gan = DCGAN(build_generator(**TINY), build_discriminator(**TINY), separate_batches=separate_batches,
+                r1_gamma=0.013)
+    taken, step = [], gan.r1.step
+
+    def spy(inputs):
+        taken.append((d_steps, np.array(inputs)))
+        step(inputs)
+    gan.r1.step = spy
+    rng = np.random.default_rng(0)
+    for d_steps in range(1, 34):
+        gan.train_discriminator(real_batch, rng)
+    assert [step for step, _ in taken] == [16, 32]
+    np.testing.assert_array_equal(taken[0][1], real_batch, "on the real batch as D sees it")
+    assert make_gan("plain").r1 is None, "off by default"
 
 
 def test_ttur_gives_d_its_own_learning_rate():

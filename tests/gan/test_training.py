@@ -238,6 +238,18 @@ def test_resuming_with_ema_reaches_the_same_average_as_an_uninterrupted_run(face
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_resuming_with_r1_keeps_its_schedule_and_reaches_the_same_weights(face_folder, tmp_path):
+    """12 steps of 2 an epoch: the lazy R1 update after D step 16 falls in the resumed epoch, where a count
+    restarted at the resume would put it after step 28, beyond the run."""
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    r1 = {"batch_size": 2, "r1_gamma": 1.0}
+    training.train(config(face_folder, **r1), straight)
+    training.train(config(face_folder, epochs=1, **r1), stopped)
+    training.train(config(face_folder, **r1), stopped, resume=True)
+    for a, b in zip(generator_weights(straight), generator_weights(stopped)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bf16_trains_in_bfloat16_saves_float32_and_resumes_bit_for_bit(face_folder, tmp_path):
     straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
     trainer = training.train(config(face_folder, epochs=2, precision="bf16", ema=0.9), straight)
@@ -277,7 +289,8 @@ def test_d_side_options_are_checked_before_any_time_is_spent(face_folder, tmp_pa
                              ({"discriminator_learning_rate": 2.0}, "--d-lr"),
                              ({"precision": "fp8"}, "--precision"),
                              ({"keep_every": -1}, "--keep-every"),
-                             ({"ada_target": 0.6}, "--ada-target")]:
+                             ({"ada_target": 0.6}, "--ada-target"),
+                             ({"r1_gamma": -0.1}, "--r1-gamma"), ({"r1_gamma": 1.0, "model": "vae"}, "--r1-gamma")]:
         with pytest.raises(FaceganError, match=message):
             training.train(config(face_folder, **changes), str(tmp_path / "never"))
         assert not os.path.exists(tmp_path / "never")

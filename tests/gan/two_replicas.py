@@ -18,6 +18,7 @@ from facegan.gan.config import DEFAULTS  # noqa: E402
 
 from facegan.gan import training  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
+from facegan.gan.penalty import R1  # noqa: E402
 from facegan.gan.recipe import DCGAN  # noqa: E402
 from facegan.io import checkpoints, model_folder  # noqa: E402
 
@@ -97,6 +98,26 @@ def test_keras_averages_the_replicas_gradients_over_the_global_batch():
         models.append(model)
     for a, b in zip(*(model.get_weights() for model in models)):
         np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_an_r1_update_on_two_replicas_of_32_is_one_on_one_device_of_64():
+    """Plain SGD, which would show a scale error that Adam hides: each replica's share of the loss is 1/2."""
+    images = np.random.default_rng(0).uniform(-1, 1, (GLOBAL_BATCH, 2, 2, 3)).astype(np.float32)
+    weights = []
+    for replicas in (distribute.ONE_DEVICE, REPLICAS):
+        keras.utils.set_random_seed(3)
+        with replicas.scope():
+            discriminator = keras.Sequential([keras.Input((2, 2, 3)), keras.layers.Flatten(),
+                                              keras.layers.Dense(8, activation="tanh"),
+                                              keras.layers.Dense(1, activation="sigmoid")])
+            discriminator.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+            discriminator.optimizer.build(discriminator.trainable_variables)
+        before = discriminator.get_weights()
+        R1(discriminator, 1.0, 4, replicas).step(images)
+        weights.append(discriminator.get_weights())
+    assert not np.allclose(before[0], weights[1][0]), "the update moved D"
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
 def per_replica_statistics_step(model, shards):
