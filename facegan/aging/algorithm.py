@@ -84,10 +84,16 @@ def at_source(models, codes, source_ages, samples=CHANGE_SAMPLES):
     code, as `aging_change` draws them; the gender reader's logits of the codes' own faces there, or None)."""
     codes = np.asarray(codes, np.float32)
     source = age_conditions(source_ages)
-    nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
+    nearby = _nearby(codes, samples)
     drawn = draw(models.generator, nearby.reshape(-1, codes.shape[-1]), np.tile(source, (len(nearby), 1)))
     gender = None if models.gender is None else models.gender.read(draw(models.generator, codes, source))
     return drawn, gender
+
+
+def _nearby(codes, samples):
+    """The `samples` z's around each code (CHANGE_SPREAD apart, seeded, so the source and target draws meet the
+    same ones); 0 samples: the codes themselves."""
+    return neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
 
 
 def _aging_step(models, codes, source_ages, target_age, strength, gender=None):
@@ -120,7 +126,7 @@ def aging_change(models, codes, source_ages, target_age, strength, samples=CHANG
     codes = np.asarray(codes, np.float32)
     at_source_ages, gender = start or at_source(models, codes, source_ages, samples)
     _source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength, gender)
-    nearby = neighbours(codes, samples, CHANGE_SPREAD) if samples else codes[None]
+    nearby = _nearby(codes, samples)
     count, faces = nearby.shape[:2]
     changes = (draw(models.generator, (nearby + gender_shift).reshape(count * faces, -1), np.tile(aged, (count, 1)))
                - at_source_ages)

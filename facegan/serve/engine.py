@@ -138,7 +138,7 @@ class Engine:
         self.faces_generator = faces_folder.load_generator(conditional=False)
         self.projection = {"seed": 0, **(projection or {})}
         self.finder = _CountingFinder(face_finder())
-        self.finder.find_faces(np.zeros((64, 64, 3), np.uint8))  # builds MTCNN's graphs now, not on a visit
+        self.finder.find_faces(np.zeros((64, 64, 3), np.uint8))  # the finder's start-up (MTCNN: its graphs) now
         log(f"weights: {model_folder.describe(aging_folder.generator)} for aging, "
             f"{model_folder.describe(faces_folder.generator)} for new faces; faces found by "
             f"{self.finder.finder.name}")
