@@ -22,11 +22,17 @@ COLUMNS = ["label", "flags", "start", "images", "n", "fid", "kid", "kid_std"]
 
 
 def append_row(generator_path, label, flags, start, images, real, n, csv_path):
-    """Scores a generator .h5 as `facegan evaluate --n N --real REAL` does and appends its row."""
-    from facegan.io import checkpoints
-    from facegan.metrics import fid
+    """Scores a generator .h5 as `facegan evaluate --n N --real REAL` does and appends its row; for an age pair,
+    prints how old its faces drawn at each `--age` read, as evaluate does (the CSV keeps FID and KID only)."""
+    import numpy as np
 
-    result = fid.score(checkpoints.load_model_h5(generator_path), real, n)
+    from facegan.commands.evaluate import JUDGED_AGES
+    from facegan.gan.models import is_conditional
+    from facegan.io import checkpoints
+    from facegan.metrics import fid, judges
+
+    generator = checkpoints.load_model_h5(generator_path)
+    result = fid.score(generator, real, n)
     row = {"label": label, "flags": flags, "start": start, "images": images, "n": n,
            "fid": f"{result['fid']:.2f}", "kid": f"{result['kid']:.4f}", "kid_std": f"{result['kid_std']:.4f}"}
     new = not os.path.exists(csv_path)
@@ -36,6 +42,10 @@ def append_row(generator_path, label, flags, start, images, real, n, csv_path):
             writer.writeheader()
         writer.writerow(row)
     print(f"{label} after {images} images: FID {row['fid']}, KID {row['kid']} +- {row['kid_std']}")
+    if is_conditional(generator):
+        ages = judges.conditional_ages(generator, JUDGED_AGES)
+        print("  median estimated age of 100 faces at --age " + ", ".join(
+            f"{target}: {np.median(estimates):.0f}" for target, estimates in ages.items()))
 
 
 def plot(csv_path, out):
