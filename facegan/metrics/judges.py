@@ -64,7 +64,10 @@ def identity_distances(faces, others):
     return np.array([np.linalg.norm(embed(face) - embed(other)) for face, other in zip(faces, others)])
 
 
-def conditional_ages(generator, target_ages, count=100, seed=0):
+JUDGED_AGES = (10, 20, 30, 45, 60, 75)  # the ages a conditional generator's faces are read at
+
+
+def conditional_ages(generator, target_ages=JUDGED_AGES, count=100, seed=0):
     """{target age: estimated ages of `count` faces drawn at that age}: does `--age 60` look 60?"""
     from facegan.gan.prior import draw
     from facegan.gan.prior import age_conditions, noise_dim, sample_noise
@@ -72,3 +75,10 @@ def conditional_ages(generator, target_ages, count=100, seed=0):
     noise = sample_noise(np.random.default_rng(seed), count, noise_dim(generator))
     return {target: estimate_ages(draw(generator, noise, age_conditions(np.full(count, target))))
             for target in target_ages}
+
+
+def conditional_age_lines(generator, count=100, seed=0):
+    """How old `count` faces drawn at each of JUDGED_AGES read, a line each: what `facegan evaluate` and the FID
+    study print for an age pair."""
+    return [f"  --age {target:<3g} mean {estimates.mean():5.1f}, median {np.median(estimates):5.1f}"
+            for target, estimates in conditional_ages(generator, JUDGED_AGES, count, seed).items()]

