@@ -117,15 +117,20 @@ def is_conditional(model):
 
 
 def split_at_feature_map(generator):
-    """(head, tail) of a plain generator, sharing its layers: head(z) is the 4x4 feature map that the first
-    transposed convolution reads, tail(map) the image."""
+    """(head, tail) of a generator, sharing its layers: head(z) (head([z, c]) for a conditional G(z, c), whose
+    condition joins z at the input) is the 4x4 feature map that the first transposed convolution reads, tail(map)
+    the image."""
     if is_conditional(generator):
-        raise ValueError("only a plain (unconditional) generator is split at its feature map")
-    cut = next(i for i, layer in enumerate(generator.layers) if isinstance(layer, layers.Reshape)) + 1
-    noise = keras.Input(shape=generator.input_shape[1:])
-    feature_map = keras.Input(shape=generator.layers[cut - 1].output.shape[1:])
-    return keras.Model(noise, _through(generator.layers[:cut], noise)), \
-        keras.Model(feature_map, _through(generator.layers[cut:], feature_map))
+        join, trunk = generator.layers[-2:]
+        inputs = [keras.Input(shape=tensor.shape[1:]) for tensor in generator.inputs]
+        start = join(inputs)
+    else:
+        trunk = generator
+        inputs = start = keras.Input(shape=generator.input_shape[1:])
+    cut = next(i for i, layer in enumerate(trunk.layers) if isinstance(layer, layers.Reshape)) + 1
+    feature_map = keras.Input(shape=trunk.layers[cut - 1].output.shape[1:])
+    return keras.Model(inputs, _through(trunk.layers[:cut], start)), \
+        keras.Model(feature_map, _through(trunk.layers[cut:], feature_map))
 
 
 def _through(stack, tensor):

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from facegan.gan.models import split_at_feature_map
+from facegan.gan.models import is_conditional, split_at_feature_map
 from facegan.gan.prior import draw, noise_dim, sample_noise
 from facegan.io.pixels import in_levels
 from facegan.latent.defaults import (LEARNING_RATE, PERCEPTUAL_WEIGHT, RESTARTS, RESTARTS_FROM_ENCODER, STEPS,
@@ -105,8 +105,8 @@ def project(generator, discriminator, faces, weights=None, known=None, condition
     conditional pair, G(z, c) and D(x, c), `conditions` (n, k) holds each face's c, held fixed while z is
     searched. An `encoder`'s guess starts the first restart, the others start at random; `steps` and
     `restarts` default to STEPS_FROM_ENCODER and RESTARTS_FROM_ENCODER with an encoder, else STEPS and
-    RESTARTS. `refine_steps` then refine G's first feature map (plain generators only; see the module's
-    docstring). `progress(done_steps, total_steps)` is called as it goes, from 0 again for the refinement."""
+    RESTARTS. `refine_steps` then refine G's first feature map (see the module's docstring).
+    `progress(done_steps, total_steps)` is called as it goes, from 0 again for the refinement."""
     faces = np.asarray(faces, np.float32)
     weights = np.ones(faces.shape[:3] + (1,), np.float32) if weights is None else np.asarray(weights, np.float32)
     if conditions is not None:
@@ -122,8 +122,8 @@ def project(generator, discriminator, faces, weights=None, known=None, condition
                          perceptual_weight, learning_rate, seed, progress)
         if not refine_steps:
             return found
-        return _refine(generator, discriminator, faces, weights, found.codes, refine_steps, perceptual_weight,
-                       progress)
+        return _refine(generator, discriminator, faces, weights, conditions, found.codes, refine_steps,
+                       perceptual_weight, progress)
 
 
 def encoder_guess(encoder, faces, known):
@@ -164,17 +164,22 @@ def _project(generator, discriminator, faces, weights, conditions, initial_codes
     return Projection(codes, draw(generator, codes, conditions), errors)
 
 
-def _refine(generator, discriminator, faces, weights, codes, steps, perceptual_weight, progress):
+def _refine(generator, discriminator, faces, weights, conditions, codes, steps, perceptual_weight, progress):
+    """The feature map searched from head(z); a condition enters G with z, before the map, so only D still
+    takes it."""
     head, tail = split_at_feature_map(generator)
     features = np.empty((len(faces),) + tuple(tail.input_shape[1:]), np.float32)
     chunks = range(0, len(faces), CHUNK)
     for number, start in enumerate(chunks):
         chunk = slice(start, start + CHUNK)
-        search = _search_model(tail, discriminator, head.predict(codes[chunk], verbose=0), None, perceptual_weight,
+        chunk_conditions = None if conditions is None else conditions[chunk]
+        at_z = head.predict(codes[chunk] if conditions is None else [codes[chunk], chunk_conditions], verbose=0)
+        search = _search_model(tail, discriminator, at_z, chunk_conditions, perceptual_weight,
                                FEATURE_LEARNING_RATE, keras.constraints.NonNeg())
         targets = np.concatenate([faces[chunk], weights[chunk]], axis=-1)
-        features[chunk] = _optimise(search, np.arange(len(targets), dtype=np.int32), targets, steps, progress,
-                                    number * steps, len(chunks) * steps)
+        indices = np.arange(len(targets), dtype=np.int32)
+        features[chunk] = _optimise(search, indices if conditions is None else [indices, chunk_conditions],
+                                    targets, steps, progress, number * steps, len(chunks) * steps)
     reconstructions = tail.predict(features, verbose=0, batch_size=CHUNK)
     errors = _mean_weighted_error(reconstructions, np.concatenate([faces, weights], axis=-1))
     return Projection(codes, reconstructions, errors, features)
@@ -199,7 +204,8 @@ def _search_model(generator, discriminator, initial_codes, conditions, perceptua
         scores = discriminator(images)
     else:
         condition = keras.Input(shape=conditions.shape[1:], name="condition")
-        inputs, images = [indices, condition], generator([codes, condition])
+        inputs = [indices, condition]
+        images = generator([codes, condition]) if is_conditional(generator) else generator(codes)
         scores = discriminator([images, condition])
     model = keras.Model(inputs, [images, scores])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),

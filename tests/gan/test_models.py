@@ -69,5 +69,15 @@ def test_the_split_generator_is_the_generator():
     head, tail = split_at_feature_map(generator)
     assert np.allclose(tail.predict(head.predict(codes, verbose=0), verbose=0), generator.predict(codes, verbose=0),
                        atol=1e-5)
-    with pytest.raises(ValueError, match="plain"):
-        split_at_feature_map(build_conditional_generator(32, filters=4))
+
+
+def test_the_split_conditional_generator_is_the_generator():
+    generator = build_conditional_generator(32, filters=4)
+    codes = np.random.default_rng(2).uniform(-1, 1, (3, 100)).astype(np.float32)
+    conditions = np.eye(7, dtype=np.float32)[[0, 3, 6]]
+    head, tail = split_at_feature_map(generator)
+    feature_maps = head.predict([codes, conditions], verbose=0)
+    assert np.allclose(tail.predict(feature_maps, verbose=0), generator.predict([codes, conditions], verbose=0),
+                       atol=1e-5)
+    other_ages = head.predict([codes, conditions[::-1]], verbose=0)
+    assert not np.allclose(other_ages[[0, 2]], feature_maps[[0, 2]]), "the age reaches the map"

@@ -92,6 +92,24 @@ def test_projects_through_a_conditional_generator_with_the_condition_held_fixed(
     assert np.allclose(result.reconstructions, generator.predict([result.codes, conditions], verbose=0), atol=1e-5)
 
 
+def test_refines_through_a_conditional_generator_with_the_condition_held_fixed():
+    generator, discriminator = conditional_pair()
+    conditions = np.array([[-0.5], [0.8]], np.float32)
+    rows = np.linspace(-0.6, 0.6, 32, dtype=np.float32)[None, :, None, None]
+    faces = np.concatenate([np.broadcast_to(rows, (1, 32, 32, 3)), np.broadcast_to(-rows, (1, 32, 32, 3))])
+    alone = project(generator, discriminator, faces, conditions=conditions, steps=5, perceptual_weight=0.01)
+    before = weights_of(generator) + weights_of(discriminator)
+
+    refined = project(generator, discriminator, faces, conditions=conditions, steps=5, perceptual_weight=0.01,
+                      refine_steps=20)
+
+    assert np.array_equal(refined.codes, alone.codes)
+    assert np.all(refined.errors < alone.errors), (refined.errors, alone.errors)
+    _head, tail = split_at_feature_map(generator)
+    assert np.allclose(tail.predict(refined.features, verbose=0), refined.reconstructions, atol=1e-5)
+    assert all(np.array_equal(b, a) for b, a in zip(before, weights_of(generator) + weights_of(discriminator)))
+
+
 def linear_pair_with_its_inverse():
     """G(z) = A z (no tanh) and an encoder that is A's pseudo-inverse, so that E(G(z)) = z exactly."""
     keras.utils.set_random_seed(5)
