@@ -2,6 +2,7 @@
 encoder, how often completion keeps the person, and (with --vae) the VAE comparison the idea asks for.
 
     python bench/facemath.py [--gan checkpoints/dcgan-utkface-64] [--faces data/] [--n 32] [--vae VAE_RUN]
+                             [--tables projection completion] [--completion former 30+0:uniform ... defaults]
 
 On held-out faces (by default the bundled sample, which the shipped models never trained on) it prints, for each
 projection setting (the former defaults, 300 steps from 3 random starts; the encoder's guess alone; --steps
@@ -9,13 +10,15 @@ from the guess, z alone; `facegan project`'s defaults, 30 steps and then --refin
 - faces/s, the mean absolute pixel error and RMSE (0-255 levels), sharpness (Laplacian energy relative to the
   originals), and the share of projections that dlib's face recognition (the outside judge, never part of the
   method) reads as the same person as the original;
-- `complete --mask center` at the former defaults, with uniform and near-hole weights from the encoder's guess
-  (z alone), and at the defaults (near-hole, refined; every row Poisson-blended): the same-person share of the
-  completed faces, the mean error in the hole, faces/s;
+- `complete --mask center` at each --completion setting (by default: the former defaults, uniform and near-hole
+  weights from the encoder's guess, z alone, and `facegan complete`'s defaults; every row Poisson-blended): the
+  same-person share of the completed faces, the mean error in the hole, faces/s;
 - with --vae, the VAE's encode-decode on the same faces and the arithmetic comparison: the "older" direction
   mean(z of 60-80-year-olds) - mean(z of 20-30-year-olds) from two disjoint halves of each set; the cosine
   between the halves' directions says how stable the arithmetic is.
-Pictures go to --out: side_by_side.png (rows: originals, each projection setting in the table's order[, the VAE's
+An age-conditional --gan (checkpoints/aging-utkface-64, which never trained on data/) projects each face at its
+own age group, the age from its file name (or the folder's labels.csv): faces that G never saw, for a plain
+generator that did. Pictures go to --out: side_by_side.png (rows: originals, each projection setting in the table's order[, the VAE's
 reconstructions]) and,
 with --vae, arithmetic.png (rows: young originals; GAN: projected, projected + older direction; VAE: the same).
 """
@@ -30,7 +33,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import facegan  # noqa: E402,F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 import numpy as np  # noqa: E402
 
-from facegan.gan.prior import noise_dim as noise_dim_of  # noqa: E402
+from facegan.commands import complete as complete_command  # noqa: E402
+from facegan.gan.models import is_conditional  # noqa: E402
+from facegan.gan.prior import age_conditions, noise_dim as noise_dim_of  # noqa: E402
 from facegan.io import checkpoints, model_folder, pictures  # noqa: E402
 from facegan.io.data import load_faces  # noqa: E402
 from facegan.io.pixels import in_levels, to_uint8  # noqa: E402
@@ -61,10 +66,6 @@ def same_person(originals, others):
     return float(np.mean(distances < judges.SAME_PERSON_THRESHOLD)), float(distances.mean())
 
 
-def ages(files):
-    return np.array([int(re.match(r"(\d+)_", os.path.basename(f)).group(1)) for f in files])
-
-
 def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
@@ -85,7 +86,7 @@ def settings_to_compare(encoder, steps, refine_steps):
     return rows
 
 
-def compare_projections(generator, discriminator, originals, rows):
+def compare_projections(generator, discriminator, originals, rows, conditions):
     """One table row per setting; returns {label: reconstructions}."""
     print("| projection | faces/s | mean abs error | RMSE | sharpness vs original | same person | "
           "identity distance |")
@@ -93,7 +94,7 @@ def compare_projections(generator, discriminator, originals, rows):
     reconstructions = {}
     for label, settings in rows:
         started = time.perf_counter()
-        decoded = project(generator, discriminator, originals, **settings).reconstructions
+        decoded = project(generator, discriminator, originals, conditions=conditions, **settings).reconstructions
         seconds = time.perf_counter() - started
         mean_error, rmse = errors(originals, decoded)
         share, distance = same_person(originals, decoded)
@@ -103,23 +104,54 @@ def compare_projections(generator, discriminator, originals, rows):
     return reconstructions
 
 
-def compare_completions(generator, discriminator, originals, encoder):
-    """`complete --mask center` at the former defaults (uniform weights) and at the defaults (near-hole)."""
+def complete_defaults():
+    """`facegan complete`'s own defaults, read from its parser: (z steps from the encoder's guess, refining steps,
+    weighting)."""
+    parser = argparse.ArgumentParser()
+    complete_command.add_arguments(parser)
+    args = parser.parse_args(["FACE"])
+    return args.steps or STEPS_FROM_ENCODER, args.refine_steps, args.weighting
+
+
+def completion_setting(text):
+    """A --completion row: "former" (300 steps from 3 random starts, uniform weights), "defaults" (`facegan
+    complete`'s), or STEPS+REFINE_STEPS:WEIGHTING, e.g. 30+60:near-hole."""
+    if text == "former":
+        return text
+    match = re.fullmatch(r"(\d+)\+(\d+):(uniform|near-hole)", text)
+    if text != "defaults" and not match:
+        raise ValueError(f"--completion {text!r}: use former, defaults or STEPS+REFINE_STEPS:WEIGHTING "
+                                         "(uniform or near-hole), e.g. 30+60:near-hole")
+    steps, refine_steps, weighting = complete_defaults() if text == "defaults" else \
+        (int(match[1]), int(match[2]), match[3])
+    return steps, refine_steps, weighting
+
+
+def completion_row(setting, encoder):
+    """(label, `inpainting.complete`'s keyword arguments) of a --completion setting; None when it needs the
+    encoder and there is none."""
+    if setting == "former":
+        return "300 steps from 3 random starts, uniform weights (former defaults)", \
+            dict(FORMER_DEFAULTS, weighting="uniform")
+    if encoder is None:
+        return None
+    steps, refine_steps, weighting = setting
+    label = f"{steps} steps from the encoder's guess, {weighting} weights, " + \
+        (f"then {refine_steps} refining the feature map" if refine_steps else "z alone")
+    if setting == complete_defaults():
+        label = f"**defaults: {label}**"
+    return label, {"encoder": encoder, "steps": steps, "refine_steps": refine_steps, "weighting": weighting}
+
+
+def compare_completions(generator, discriminator, originals, rows, conditions):
+    """`complete --mask center` at each setting of `rows`, (label, keyword arguments)."""
     known = np.repeat(inpainting.make_mask("center", generator.output_shape[1])[None], len(originals), axis=0)
     print("\n| complete --mask center | faces/s | mean abs error in the hole | same person | identity distance |")
     print("| --- | --- | --- | --- | --- |")
-    rows = [("300 steps from 3 random starts, uniform weights (former defaults)",
-             dict(FORMER_DEFAULTS, weighting="uniform"))]
-    if encoder is not None:
-        rows += [(f"{STEPS_FROM_ENCODER} steps from the encoder's guess, uniform weights, z alone",
-                  {"encoder": encoder, "weighting": "uniform"}),
-                 (f"{STEPS_FROM_ENCODER} steps from the encoder's guess, near-hole weights, z alone "
-                  "(`--refine-steps 0`)", {"encoder": encoder}),
-                 (f"defaults: the same, then {REFINE_STEPS} steps refining the feature map",
-                  {"encoder": encoder, "refine_steps": REFINE_STEPS})]
     for label, settings in rows:
         started = time.perf_counter()
-        completed, _projection = inpainting.complete(generator, discriminator, originals, known, **settings)
+        completed, _projection = inpainting.complete(generator, discriminator, originals, known,
+                                                     conditions=conditions, **settings)
         seconds = time.perf_counter() - started
         share, distance = same_person(originals, completed)
         hole_error = inpainting.hole_errors(completed, originals, known).mean()
@@ -145,7 +177,7 @@ def compare_with_vae(args, generator, discriminator, faces, originals, rng):
           f"{sharpness(vae_decoded) / sharpness(originals):.2f} | {share:.0%} | {distance:.3f} |")
 
     # Arithmetic: the "older" direction from two disjoint halves of each age group.
-    age = ages(faces.files)
+    age = faces.ages
     young = rng.permutation(np.flatnonzero((age >= 20) & (age <= 30)))[:args.set_size]
     old = rng.permutation(np.flatnonzero((age >= 60) & (age <= 80)))[:args.set_size]
     groups = faces.batch(np.concatenate([young, old]))
@@ -184,27 +216,52 @@ def main():
                         help="steps from the encoder's guess to compare, z alone (default %(default)s)")
     parser.add_argument("--refine-steps", type=int, nargs="*", default=[REFINE_STEPS],
                         help="steps refining the feature map after the default z search (default %(default)s)")
+    parser.add_argument("--tables", nargs="+", choices=("projection", "completion"),
+                        default=["projection", "completion"], help="which tables to print (default: both)")
+    parser.add_argument("--completion", nargs="+",
+                        default=["former", "30+0:uniform", "30+0:near-hole", "defaults"],
+                        help="`complete --mask center` rows: former, defaults (`facegan complete`'s), or "
+                             "STEPS+REFINE_STEPS:WEIGHTING (uniform or near-hole), e.g. 30+60:near-hole "
+                             "(default: %(default)s)")
     parser.add_argument("--set-size", type=int, default=16, help="faces per age group for the arithmetic")
     parser.add_argument("--out", default="bench/facemath")
     args = parser.parse_args()
+    try:
+        completions = [completion_setting(text) for text in args.completion]
+    except ValueError as problem:
+        parser.error(str(problem))
 
     folder = model_folder.ModelFolder(args.gan)
     generator_path = folder.generator
     generator = folder.load_generator()
     discriminator = folder.load_discriminator(generator)
     encoder = folder.load_encoder(required=False)
+    conditional = is_conditional(generator)
+    if conditional and args.vae:
+        parser.error("--vae compares with a plain --gan only")
     faces = load_faces(args.faces, generator.output_shape[1], progress=False)
+    if conditional or args.vae:
+        faces = faces.with_ages(args.faces)
     rng = np.random.default_rng(0)
-    originals = faces.batch(rng.permutation(len(faces))[args.offset:args.offset + args.n])
-    print(f"{args.n} held-out faces from {args.faces}; GAN {generator_path}; "
-          f"{'with' if encoder else 'without'} a latent encoder; {os.cpu_count()} CPU cores")
+    chosen = rng.permutation(len(faces))[args.offset:args.offset + args.n]
+    originals = faces.batch(chosen)
+    conditions = age_conditions(faces.ages[chosen]) if conditional else None
+    print(f"{args.n} held-out faces from {args.faces}; GAN {generator_path}"
+          f"{', each at its own age' if conditional else ''}; {'with' if encoder else 'without'} a latent encoder; "
+          f"{os.cpu_count()} CPU cores")
     print(f"originals: sharpness {sharpness(originals):.0f}")
-    reconstructions = compare_projections(generator, discriminator, originals,
-                                          settings_to_compare(encoder, args.steps, args.refine_steps))
-    rows = [originals, *reconstructions.values()]
+    rows = [originals]
+    if "projection" in args.tables:
+        reconstructions = compare_projections(generator, discriminator, originals,
+                                              settings_to_compare(encoder, args.steps, args.refine_steps),
+                                              conditions)
+        rows += reconstructions.values()
     if args.vae:
         rows.append(compare_with_vae(args, generator, discriminator, faces, originals, rng))
-    compare_completions(generator, discriminator, originals, encoder)
+    if "completion" in args.tables:
+        compare_completions(generator, discriminator, originals,
+                            [row for row in (completion_row(setting, encoder) for setting in completions) if row],
+                            conditions)
     side = min(args.n, 8)
     pictures.save_image(pictures.grid(np.concatenate([row[:side] for row in rows]), columns=side),
                         os.path.join(args.out, "side_by_side.png"))
