@@ -18,8 +18,8 @@ from the guess, z alone; `facegan project`'s defaults, 30 steps and then --refin
   between the halves' directions says how stable the arithmetic is.
 An age-conditional --gan (checkpoints/aging-utkface-64, which never trained on data/) projects each face at its
 own age group, the age from its file name (or the folder's labels.csv): faces that G never saw, for a plain
-generator that did. Pictures go to --out: side_by_side.png (rows: originals, each projection setting in the table's order[, the VAE's
-reconstructions]) and,
+generator that did. Pictures go to --out: side_by_side.png (rows: originals, each projection setting in the
+table's order[, the VAE's reconstructions]) and,
 with --vae, arithmetic.png (rows: young originals; GAN: projected, projected + older direction; VAE: the same).
 """
 import argparse
@@ -118,18 +118,18 @@ def completion_setting(text):
     complete`'s), or STEPS+REFINE_STEPS:WEIGHTING, e.g. 30+60:near-hole."""
     if text == "former":
         return text
+    if text == "defaults":
+        return complete_defaults()
     match = re.fullmatch(r"(\d+)\+(\d+):(uniform|near-hole)", text)
-    if text != "defaults" and not match:
+    if not match:
         raise ValueError(f"--completion {text!r}: use former, defaults or STEPS+REFINE_STEPS:WEIGHTING "
-                                         "(uniform or near-hole), e.g. 30+60:near-hole")
-    steps, refine_steps, weighting = complete_defaults() if text == "defaults" else \
-        (int(match[1]), int(match[2]), match[3])
-    return steps, refine_steps, weighting
+                         "(uniform or near-hole), e.g. 30+60:near-hole")
+    return int(match[1]), int(match[2]), match[3]
 
 
-def completion_row(setting, encoder):
-    """(label, `inpainting.complete`'s keyword arguments) of a --completion setting; None when it needs the
-    encoder and there is none."""
+def completion_row(setting, encoder, defaults):
+    """(label, `inpainting.complete`'s keyword arguments) of a --completion setting, marked when it is
+    `defaults` (complete_defaults()); None when it needs the encoder and there is none."""
     if setting == "former":
         return "300 steps from 3 random starts, uniform weights (former defaults)", \
             dict(FORMER_DEFAULTS, weighting="uniform")
@@ -138,7 +138,7 @@ def completion_row(setting, encoder):
     steps, refine_steps, weighting = setting
     label = f"{steps} steps from the encoder's guess, {weighting} weights, " + \
         (f"then {refine_steps} refining the feature map" if refine_steps else "z alone")
-    if setting == complete_defaults():
+    if setting == defaults:
         label = f"**defaults: {label}**"
     return label, {"encoder": encoder, "steps": steps, "refine_steps": refine_steps, "weighting": weighting}
 
@@ -259,8 +259,10 @@ def main():
     if args.vae:
         rows.append(compare_with_vae(args, generator, discriminator, faces, originals, rng))
     if "completion" in args.tables:
+        defaults = complete_defaults()
         compare_completions(generator, discriminator, originals,
-                            [row for row in (completion_row(setting, encoder) for setting in completions) if row],
+                            [row for row in (completion_row(setting, encoder, defaults) for setting in completions)
+                             if row],
                             conditions)
     side = min(args.n, 8)
     pictures.save_image(pictures.grid(np.concatenate([row[:side] for row in rows]), columns=side),

@@ -67,7 +67,7 @@ def identity_distances(faces, others):
 JUDGED_AGES = (10, 20, 30, 45, 60, 75)  # the ages a conditional generator's faces are read at
 
 
-def conditional_ages(generator, target_ages=JUDGED_AGES, count=100, seed=0):
+def conditional_ages(generator, target_ages, count=100, seed=0):
     """{target age: estimated ages of `count` faces drawn at that age}: does `--age 60` look 60?"""
     from facegan.gan.prior import draw
     from facegan.gan.prior import age_conditions, noise_dim, sample_noise
