@@ -16,7 +16,7 @@ import long_run  # noqa: E402
 
 @pytest.fixture
 def launched(tmp_path, monkeypatch):
-    """The commands `start` would run, captured instead of run."""
+    """The (command, Popen options) that `start` would run, captured instead of run."""
     monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
     commands = []
     real_popen = subprocess.Popen
@@ -24,7 +24,7 @@ def launched(tmp_path, monkeypatch):
     def popen(command, **options):
         if os.path.join(REPO, "train.py") not in command:
             return real_popen(command, **options)
-        commands.append(command)
+        commands.append((command, options))
         return argparse.Namespace(pid=2 ** 22 + 1)  # above pid_max's default: no such process
 
     monkeypatch.setattr(long_run.subprocess, "Popen", popen)
@@ -32,13 +32,14 @@ def launched(tmp_path, monkeypatch):
     return commands
 
 
-def _args(action, pair="dcgan", arm=None):
-    return argparse.Namespace(action=action, pair=pair, arm=arm, data="faces", real="data", n=10)
+def _args(action, pair="dcgan", arm=None, cpu=None):
+    return argparse.Namespace(action=action, pair=pair, arm=arm, cpu=cpu, data="faces", real="data", n=10,
+                              latest=False)
 
 
 def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_path):
     long_run.start(_args("start"))
-    command = launched[0]
+    command, _options = launched[0]
     assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "dcgan-utkface-64")
     assert "--resume" not in command
     assert {"--diffaugment", "--ema", "--save-every"} <= set(command)
@@ -51,7 +52,7 @@ def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
     saved.mkdir(parents=True)
     (saved / "state.json").write_text('{"epoch": 3, "step": 10, "rng": null}')
     long_run.start(_args("start", pair="aging"))
-    command = launched[0]
+    command, _options = launched[0]
     assert "--resume" in command and "--init-from" not in command
     assert {"--conditional", "--mismatched-ages"} <= set(command)
     assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")  # the aging bench's faces
@@ -60,15 +61,27 @@ def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
 
 def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
     long_run.start(_args("start", arm="lr1e-4"))
-    command = launched[0]
+    command, _options = launched[0]
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-arm-lr1e-4")
     assert command[command.index("--epochs") + 1] == str(long_run.ARM_EPOCHS)
     assert command[len(command) - 1 - command[::-1].index("--lr") + 1] == "1e-4"  # the last --lr is the one kept
     assert command[command.index("--keep-every") + 1] == "1" and "--init-from" in command
 
 
-def test_points_are_the_kept_epochs_then_the_checkpoint(tmp_path):
-    run = tmp_path / "run"
+def test_cpu_keeps_the_run_on_that_core_with_one_thread(launched):
+    long_run.start(_args("start"))
+    long_run.start(_args("start", arm="r1", cpu=1))
+    _command, unpinned = launched[0]
+    _command, pinned = launched[1]
+    assert "env" not in unpinned and "preexec_fn" not in unpinned
+    assert pinned["env"]["OMP_NUM_THREADS"] == pinned["env"]["TF_NUM_INTRAOP_THREADS"] == "1"
+    child = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+                           preexec_fn=pinned["preexec_fn"], capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "[1]"
+
+
+def _run_with_points(run):
+    """A stopped run's folder: epochs 1 and 2 kept, the checkpoint mid-epoch 3, batch 8 (points at 16, 32, 40)."""
     (run / "checkpoint").mkdir(parents=True)
     (run / "checkpoint" / "state.json").write_text('{"epoch": 2, "step": 1, "rng": null}')
     (run / "config.json").write_text('{"batch_size": 8}')
@@ -76,6 +89,11 @@ def test_points_are_the_kept_epochs_then_the_checkpoint(tmp_path):
                                                               [(1, 1), (1, 2), (2, 3), (2, 4), (3, 5)]))
     for name in ("epoch_001", "epoch_002", "epoch_003.new"):
         (run / "snapshots" / name).mkdir(parents=True)
+
+
+def test_points_are_the_kept_epochs_then_the_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    _run_with_points(run)
     assert long_run.points(str(run)) == [(16, str(run / "snapshots" / "epoch_001")),
                                          (32, str(run / "snapshots" / "epoch_002")),
                                          (40, str(run / "checkpoint"))]
@@ -102,3 +120,28 @@ time.sleep(60)
     long_run.stop(_args("stop"))
     assert child.wait(timeout=5) == 130
     assert saved.read_text() == "saved"
+
+
+def test_score_latest_scores_only_the_newest_point_and_score_every_one_not_yet_scored(tmp_path, monkeypatch):
+    import fid_by_images
+
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    run = tmp_path / "facegan-long-run"
+    _run_with_points(run)
+    (run / long_run.META_FILE).write_text('{"start": "shipped@abc1234"}')
+    for saved in ("snapshots/epoch_001", "snapshots/epoch_002", "checkpoint"):
+        for name in ("generator", "generator_ema"):
+            (run / saved / f"{name}.h5").write_text("")
+    csv_path = tmp_path / "fid.csv"
+    csv_path.write_text("label,flags,start,images,n,fid,kid,kid_std\n"
+                        "long-run,f,shipped@abc1234,16,10,50,0.02,0.001\n")
+    scored = []
+    monkeypatch.setattr(fid_by_images, "CSV", str(csv_path))
+    monkeypatch.setattr(fid_by_images, "plot", lambda *_: None)
+    monkeypatch.setattr(fid_by_images, "append_row", lambda path, label, *rest: scored.append((label, rest[2])))
+    long_run.score(argparse.Namespace(**{**vars(_args("score")), "latest": True}))
+    assert scored == [("long-run", 40), ("long-run-raw", 40)]
+    scored.clear()
+    long_run.score(_args("score"))
+    assert scored == [("long-run-raw", 16), ("long-run", 32), ("long-run-raw", 32), ("long-run", 40),
+                      ("long-run-raw", 40)]
