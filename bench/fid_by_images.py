@@ -1,11 +1,16 @@
 """FID against images seen, one row per scored checkpoint: the side-by-side study of the training options.
 
     python bench/fid_by_images.py [--add CHECKPOINT --label NAME --flags "..." --images N] [--real data/] [--n 1000]
+    python bench/fid_by_images.py --fit long-run --offset 643968   # how many more images each FID target needs
 
 Rows live in docs/fid_by_images.csv (label, flags, start, images, n, fid, kid, kid_std): `--add` scores a run
 folder or a generator .h5 as `facegan evaluate --n 1000 --real data` does and appends its row; every call
 redraws docs/fid_by_images.png, one curve per label, images seen since the row's start on the x axis. Arms that
 share a start (the shipped weights) and an image budget compare fairly. Needs the eval extra for `--add`.
+
+`--fit LABEL` fits that curve's FID as a straight line in log2(images from scratch), images from scratch being
+the row's images plus `--offset` (what its start had already seen), and says how many more images each target
+needs at that pace, with the pace's +- 1 standard error as the range.
 """
 import argparse
 import csv
@@ -44,6 +49,29 @@ def append_row(generator_path, label, flags, start, images, real, n, csv_path):
         print("\n".join(judges.conditional_age_lines(generator)))
 
 
+def fit(csv_path, label, offset, targets):
+    """(FID change per doubling of images, its standard error, [(target, more images needed: at the pace, at
+    the pace less one standard error, plus one)]) of the curve `label`; None where the curve does not fall."""
+    import numpy as np
+
+    with open(csv_path, newline="") as f:
+        points = {(int(row["images"]) + offset, float(row["fid"])) for row in csv.DictReader(f)
+                  if row["label"] == label}
+    if len(points) < 3:
+        raise SystemExit(f"{csv_path}: the curve {label!r} has {len(points)} points; a fit needs 3")
+    images, scores = np.array(sorted(points), np.float64).T
+    (slope, intercept), covariance = np.polyfit(np.log2(images), scores, 1, cov=True)
+    error = float(np.sqrt(covariance[0, 0]))
+    centre = np.mean(np.log2(images))  # the range turns the line about the points' centre, where it is surest
+
+    def needed(target, pace):
+        at_centre = slope * centre + intercept
+        return None if pace >= 0 else float(2 ** (centre + (target - at_centre) / pace) - images.max())
+
+    return float(slope), error, [(target, needed(target, slope), needed(target, slope - error),
+                                  needed(target, slope + error)) for target in targets]
+
+
 def plot(csv_path, out):
     import matplotlib
 
@@ -75,8 +103,19 @@ def main():
     parser.add_argument("--real", default=os.path.join(ROOT, "data"))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--csv", default=CSV)
+    parser.add_argument("--fit", metavar="LABEL", help="fit this curve and print the images each target needs")
+    parser.add_argument("--offset", type=int, default=0, help="`--fit`: images the curve's start had already seen")
+    parser.add_argument("--targets", type=float, nargs="+", default=[40, 30], help="`--fit`: FID targets")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "fid_by_images.png"))
     args = parser.parse_args()
+    if args.fit:
+        slope, error, needs = fit(args.csv, args.fit, args.offset, args.targets)
+        print(f"{args.fit}: {slope:+.2f} +- {error:.2f} FID per doubling of the images from scratch")
+        for target, images, fast, slow in needs:
+            more = "never at this pace" if images is None else f"{images:,.0f} more images"
+            bounds = ", ".join("never" if bound is None else f"{bound:,.0f}" for bound in (fast, slow))
+            print(f"  FID {target:g}: {more} (range {bounds})")
+        return
     if args.add:
         if not args.label:
             parser.error("--add needs --label")

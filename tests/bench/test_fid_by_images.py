@@ -1,0 +1,37 @@
+"""bench/fid_by_images.py --fit: a curve's pace per doubling of images, and the images each target still needs."""
+import os
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import fid_by_images  # noqa: E402
+
+
+def _curve(tmp_path, label, points):
+    path = tmp_path / "fid.csv"
+    path.write_text("label,flags,start,images,n,fid,kid,kid_std\n" + "".join(
+        f"{label},,s,{images},1000,{score},0.02,0.001\n" for images, score in points)
+        + "other,,s,100,1000,99,0.1,0.001\n")
+    return str(path)
+
+
+def test_a_curve_that_falls_4_per_doubling_needs_its_doublings_more_images(tmp_path):
+    # FID 60 at 1M images from scratch, 4 lower at each doubling: 40 at 32M, 30 at 181M
+    offset = 500_000
+    points = [(images - offset, 60 - 4 * (i)) for i, images in enumerate([1_000_000, 2_000_000, 4_000_000])]
+    slope, error, needs = fid_by_images.fit(_curve(tmp_path, "run", points), "run", offset, [40, 30])
+    assert slope == pytest.approx(-4) and error == pytest.approx(0, abs=1e-6)
+    (forty, more, fast, slow), (thirty, more30, _, _) = needs
+    assert forty == 40 and more == pytest.approx(32_000_000 - 4_000_000, rel=1e-6)
+    assert fast == pytest.approx(more, rel=1e-4) and slow == pytest.approx(more, rel=1e-4)
+    assert more30 == pytest.approx(2 ** 7.5 * 1_000_000 - 4_000_000, rel=1e-6)
+
+
+def test_a_curve_that_does_not_fall_never_gets_there_and_too_few_points_are_refused(tmp_path):
+    rising = _curve(tmp_path, "run", [(1000, 50), (2000, 51), (4000, 52.5)])
+    assert fid_by_images.fit(rising, "run", 0, [40])[2] == [(40, None, None, None)]
+    with pytest.raises(SystemExit, match="'other' has 1 points"):
+        fid_by_images.fit(rising, "other", 0, [40])
