@@ -63,9 +63,9 @@ def fit(csv_path, label, offset, targets):
     (slope, intercept), covariance = np.polyfit(np.log2(images), scores, 1, cov=True)
     error = float(np.sqrt(covariance[0, 0]))
     centre = np.mean(np.log2(images))  # the range turns the line about the points' centre, where it is surest
+    at_centre = slope * centre + intercept
 
     def needed(target, pace):
-        at_centre = slope * centre + intercept
         return None if pace >= 0 else float(2 ** (centre + (target - at_centre) / pace) - images.max())
 
     return float(slope), error, [(target, needed(target, slope), needed(target, slope - error),

@@ -198,6 +198,8 @@ def main():
     parser.add_argument("--cpu", type=int, help="`start`: keep the run on this core, one thread (for two runs side by "
                                                 "side), instead of all cores")
     args = parser.parse_args()
+    if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
+        parser.error(f"--cpu {args.cpu}: not one of this process's cores {sorted(os.sched_getaffinity(0))}")
     {"start": start, "status": status, "stop": stop, "score": score}[args.action](args)
 
 

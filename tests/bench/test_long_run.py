@@ -32,9 +32,9 @@ def launched(tmp_path, monkeypatch):
     return commands
 
 
-def _args(action, pair="dcgan", arm=None, cpu=None):
+def _args(action, pair="dcgan", arm=None, cpu=None, latest=False):
     return argparse.Namespace(action=action, pair=pair, arm=arm, cpu=cpu, data="faces", real="data", n=10,
-                              latest=False)
+                              latest=latest)
 
 
 def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_path):
@@ -139,9 +139,17 @@ def test_score_latest_scores_only_the_newest_point_and_score_every_one_not_yet_s
     monkeypatch.setattr(fid_by_images, "CSV", str(csv_path))
     monkeypatch.setattr(fid_by_images, "plot", lambda *_: None)
     monkeypatch.setattr(fid_by_images, "append_row", lambda path, label, *rest: scored.append((label, rest[2])))
-    long_run.score(argparse.Namespace(**{**vars(_args("score")), "latest": True}))
+    long_run.score(_args("score", latest=True))
     assert scored == [("long-run", 40), ("long-run-raw", 40)]
     scored.clear()
     long_run.score(_args("score"))
     assert scored == [("long-run-raw", 16), ("long-run", 32), ("long-run-raw", 32), ("long-run", 40),
                       ("long-run-raw", 40)]
+
+
+def test_a_core_the_machine_lacks_is_refused_with_exit_2_before_anything_starts(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    result = subprocess.run([sys.executable, os.path.join(REPO, "bench", "long_run.py"), "start", "--cpu", "4096"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "--cpu 4096: not one of this process's cores" in result.stderr
+    assert os.listdir(tmp_path) == []
