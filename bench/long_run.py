@@ -8,6 +8,7 @@ outside the repo, so that no session's cores go unused while the quality targets
     python bench/long_run.py start --arm lr1e-4      # an arm: one option changed, ARM_EPOCHS from the shipped
     python bench/long_run.py start --pair aging --cpu 1   # two runs side by side: each on a core of its own
     python bench/long_run.py score --latest          # its newest point only
+    python bench/long_run.py score --at 525312       # the points at these images (the control of an arm, say)
 
 The folder is ~/facegan-long-run (~/facegan-long-run-aging for the pair, ~/facegan-long-run-arm-NAME for an arm;
 $FACEGAN_LONG_RUN overrides the parent). It saves every --save-every steps, so a kill loses minutes, and keeps
@@ -175,7 +176,15 @@ def score(args):
         start_from = json.load(f)["start"]
     with open(CSV, newline="") as f:
         scored = {(row["label"], row["start"], int(row["images"])) for row in csv.DictReader(f)}
-    for images, saved in points(run, running=bool(_pid(run)))[-1 if args.latest else 0:]:
+    chosen = points(run, running=bool(_pid(run)))
+    if args.at:
+        missing = sorted(set(args.at) - {images for images, _ in chosen})
+        if missing:
+            print(f"{run}: no kept point at {missing} images; its points: {[images for images, _ in chosen]}",
+                  file=sys.stderr)
+            sys.exit(2)
+        chosen = [(images, saved) for images, saved in chosen if images in args.at]
+    for images, saved in chosen[-1 if args.latest else 0:]:
         models = model_folder.SavedModels(saved)
         for raw, path in ((False, models.average_generator_path), (True, models.raw_generator_path)):
             if (label(args, raw), start_from, images) not in scored and path and os.path.isfile(path):
@@ -194,7 +203,10 @@ def main():
                         help="the faces it trains on")
     parser.add_argument("--real", default=os.path.join(ROOT, "data"), help="`score`: the real faces to compare with")
     parser.add_argument("--n", type=int, default=1000, help="`score`: faces per FID")
-    parser.add_argument("--latest", action="store_true", help="`score`: its newest point only, not every one unscored")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--latest", action="store_true", help="`score`: its newest point only, not every one unscored")
+    which.add_argument("--at", type=int, nargs="+", metavar="IMAGES",
+                       help="`score`: only the points at these images since the start")
     parser.add_argument("--cpu", type=int, help="`start`: keep the run on this core, one thread (for two runs side by "
                                                 "side), instead of all cores")
     args = parser.parse_args()

@@ -32,9 +32,9 @@ def launched(tmp_path, monkeypatch):
     return commands
 
 
-def _args(action, pair="dcgan", arm=None, cpu=None, latest=False):
+def _args(action, pair="dcgan", arm=None, cpu=None, latest=False, at=None):
     return argparse.Namespace(action=action, pair=pair, arm=arm, cpu=cpu, data="faces", real="data", n=10,
-                              latest=latest)
+                              latest=latest, at=at)
 
 
 def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_path):
@@ -122,7 +122,7 @@ time.sleep(60)
     assert saved.read_text() == "saved"
 
 
-def test_score_latest_scores_only_the_newest_point_and_score_every_one_not_yet_scored(tmp_path, monkeypatch):
+def test_score_takes_the_newest_point_the_points_asked_for_or_every_one_not_yet_scored(tmp_path, monkeypatch):
     import fid_by_images
 
     monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
@@ -145,6 +145,12 @@ def test_score_latest_scores_only_the_newest_point_and_score_every_one_not_yet_s
     long_run.score(_args("score"))
     assert scored == [("long-run-raw", 16), ("long-run", 32), ("long-run-raw", 32), ("long-run", 40),
                       ("long-run-raw", 40)]
+    scored.clear()
+    long_run.score(_args("score", at=[32]))
+    assert scored == [("long-run", 32), ("long-run-raw", 32)]
+    with pytest.raises(SystemExit) as exit_:
+        long_run.score(_args("score", at=[32, 33]))
+    assert exit_.value.code == 2
 
 
 def test_a_core_the_machine_lacks_is_refused_with_exit_2_before_anything_starts(tmp_path, monkeypatch):
