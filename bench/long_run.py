@@ -9,6 +9,7 @@ outside the repo, so that no session's cores go unused while the quality targets
     python bench/long_run.py start --pair aging --cpu 1   # two runs side by side: each on a core of its own
     python bench/long_run.py score --latest          # its newest point only
     python bench/long_run.py score --at 525312       # the points at these images (the control of an arm, say)
+    python bench/long_run.py ship                    # its scored checkpoint into the shipped folder, half the bytes
 
 The folder is ~/facegan-long-run (~/facegan-long-run-aging for the pair, ~/facegan-long-run-arm-NAME for an arm;
 $FACEGAN_LONG_RUN overrides the parent). It saves every --save-every steps, so a kill loses minutes, and keeps
@@ -34,9 +35,15 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 # at zero weight), adds what its own study kept (docs/recipe.md), and never sees data/: the aging bench's faces.
 # Its age inputs grow from zero at a pace set by the rate: at 5e-5, two epochs spread --age 10..75 over 10 years
 # only (the shipped pair: 62), so it learns at 1e-4, the rate whose arm cost the DCGAN's average 1-2 FID.
+# "shipped": what a new folder starts from; "ships_to": where `ship` puts it, with the files fit to its G.
 PAIRS = {
-    "dcgan": {"shipped": "checkpoints/dcgan-utkface-64", "flags": []},
+    "dcgan": {"shipped": "checkpoints/dcgan-utkface-64", "flags": [],
+              "ships_to": "checkpoints/dcgan-utkface-64", "refit": [["train-encoder", "--encoder-steps", "3000"]]},
     "aging": {"shipped": "checkpoints/dcgan-utkface-64",
+              "ships_to": "checkpoints/aging-utkface-64",
+              "refit": [["train-encoder", "--encoder-steps", "1500", "--filters", "64"],
+                        ["fit-gender", "--data", "FACES", "--exclude", "data"],
+                        ["fit-strengths", "--data", "FACES", "--exclude", "data"]],
               "flags": ["--conditional", "--mismatched-ages", "--exclude", os.path.join(ROOT, "data"),
                         "--lr", "1e-4"]},
 }
@@ -63,6 +70,12 @@ def flags(args):
 def label(args, raw):
     name = f"arm-{args.arm}" if args.arm else "long-run"
     return name + ("-raw" if raw else "") + ("" if args.pair == "dcgan" else f"-{args.pair}")
+
+
+def refuse(problem):
+    """A one-line error, exit 2: nothing was started, stopped, scored or shipped."""
+    print(problem, file=sys.stderr)
+    sys.exit(2)
 
 
 def _pid(run):
@@ -95,7 +108,7 @@ def start(args):
 
     run = folder(args.pair, args.arm)
     if _pid(run):
-        sys.exit(f"{run}: already running (pid {_pid(run)}); `stop` it first")
+        refuse(f"{run}: already running (pid {_pid(run)}); `stop` it first")
     command = [sys.executable, os.path.join(ROOT, "train.py"), "--data", args.data, "--out", run,
                "--epochs", str(ARM_EPOCHS if args.arm else EPOCHS), "--save-every", str(SAVE_EVERY), *flags(args)]
     if model_folder.checkpoint_dir(run) is not None:
@@ -180,9 +193,7 @@ def score(args):
     if args.at:
         missing = sorted(set(args.at) - {images for images, _ in chosen})
         if missing:
-            print(f"{run}: no kept point at {missing} images; its points: {[images for images, _ in chosen]}",
-                  file=sys.stderr)
-            sys.exit(2)
+            refuse(f"{run}: no kept point at {missing} images; its points: {[images for images, _ in chosen]}")
         chosen = [(images, saved) for images, saved in chosen if images in args.at]
     for images, saved in chosen[-1 if args.latest else 0:]:
         models = model_folder.SavedModels(saved)
@@ -192,9 +203,49 @@ def score(args):
     plot(CSV, os.path.join(ROOT, "docs", "fid_by_images.png"))
 
 
+def ship(args):
+    """Puts the stopped run's checkpoint into its shipped folder as every clone will carry it: the better scored
+    of its average and raw G as generator.h5, and D, both with float16 weights (half the bytes; they load as
+    float32). One generator only: `--init-from` starts G and its average from it. The files fit to the old G
+    (encoder, gender reader, strength table) go, and the commands that fit them again are printed."""
+    from facegan.io import model_folder, weights
+    from fid_by_images import CSV
+
+    run = folder(args.pair, args.arm)
+    if _pid(run):
+        refuse(f"{run}: still running; `stop` it first, then `score --latest` it")
+    saved = model_folder.checkpoint_dir(run)
+    if saved is None:
+        refuse(f"{run}: no checkpoint to ship")
+    images = points(run)[-1][0]
+    with open(os.path.join(run, META_FILE)) as f:
+        start_from = json.load(f)["start"]
+    with open(CSV, newline="") as f:
+        fids = {row["label"]: float(row["fid"]) for row in csv.DictReader(f)
+                if row["start"] == start_from and int(row["images"]) == images}
+    models = model_folder.SavedModels(saved)
+    scored = {fids[label(args, raw)]: path for raw, path in ((False, models.average_generator_path),
+                                                              (True, models.raw_generator_path))
+              if path and label(args, raw) in fids}
+    if not scored:
+        refuse(f"{run}: its checkpoint at {images:,} images is not scored; `score --latest` it first")
+    target = os.path.join(ROOT, PAIRS[args.pair]["ships_to"])
+    shipped = model_folder.SavedModels(target)
+    weights.save_half_h5(scored[min(scored)], shipped.raw_generator_path)
+    weights.save_half_h5(models.discriminator_path, shipped.discriminator_path)
+    for name in (model_folder.EMA_GENERATOR_FILE, model_folder.ENCODER_FILE, model_folder.READER_FILE,
+                 model_folder.TABLE_FILE):
+        if os.path.isfile(os.path.join(target, name)):
+            os.remove(os.path.join(target, name))
+    print(f"shipped {os.path.basename(scored[min(scored)])} at {images:,} images (FID {min(scored)}) and D into "
+          f"{target}; now fit to it:")
+    for name, *options in PAIRS[args.pair]["refit"]:
+        print(" ".join(["  facegan", name, "--checkpoint", PAIRS[args.pair]["ships_to"], *options]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("start", "status", "stop", "score"))
+    parser.add_argument("action", choices=("start", "status", "stop", "score", "ship"))
     parser.add_argument("--pair", choices=tuple(PAIRS), default="dcgan", help="which model the run trains")
     parser.add_argument("--arm", choices=tuple(ARMS), help="an arm of the study instead of the run itself: the run's "
                                                            f"flags with one changed, {ARM_EPOCHS} epochs from the "
@@ -212,7 +263,7 @@ def main():
     args = parser.parse_args()
     if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
         parser.error(f"--cpu {args.cpu}: not one of this process's cores {sorted(os.sched_getaffinity(0))}")
-    {"start": start, "status": status, "stop": stop, "score": score}[args.action](args)
+    {"start": start, "status": status, "stop": stop, "score": score, "ship": ship}[args.action](args)
 
 
 if __name__ == "__main__":

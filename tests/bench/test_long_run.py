@@ -3,6 +3,7 @@ SIGINT and wait for the process to end (training's own Ctrl-C saving is tested i
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -159,3 +160,56 @@ def test_a_core_the_machine_lacks_is_refused_with_exit_2_before_anything_starts(
                             capture_output=True, text=True)
     assert result.returncode == 2 and "--cpu 4096: not one of this process's cores" in result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_ship_puts_the_better_scored_generator_and_d_at_half_the_bytes_and_drops_what_was_fit_to_the_old_g(
+        saved_models, tmp_path, monkeypatch, capsys):
+    import h5py
+    import numpy as np
+
+    import fid_by_images
+    from facegan.io import model_folder, weights
+
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    run, shipped = tmp_path / "facegan-long-run", tmp_path / "shipped"
+    _run_with_points(run)
+    (run / long_run.META_FILE).write_text('{"start": "shipped@abc1234"}')
+    for name, source in (("generator", "conditional"), ("generator_ema", "generator"),
+                         ("discriminator", "discriminator")):
+        shutil.copyfile(saved_models / f"{source}.h5", run / "checkpoint" / f"{name}.h5")
+    shipped.mkdir()
+    for stale in ("generator_ema.h5", "latent_encoder.h5", "gender_reader.npz"):
+        (shipped / stale).write_text("fit to the old G")
+    monkeypatch.setitem(long_run.PAIRS["dcgan"], "ships_to", str(shipped))
+    csv_path = tmp_path / "fid.csv"
+    monkeypatch.setattr(fid_by_images, "CSV", str(csv_path))
+    csv_path.write_text("label,flags,start,images,n,fid,kid,kid_std\n"
+                        "long-run,f,shipped@abc1234,32,10,40,0.02,0.001\n")
+    with pytest.raises(SystemExit) as exit_:
+        long_run.ship(_args("ship"))  # the checkpoint, at 40 images, is not scored
+    assert exit_.value.code == 2 and "not scored; `score --latest` it first" in capsys.readouterr().err
+    assert sorted(os.listdir(shipped)) == ["gender_reader.npz", "generator_ema.h5", "latent_encoder.h5"]
+    with open(csv_path, "a") as f:
+        f.write("long-run,f,shipped@abc1234,40,10,45.5,0.02,0.001\nlong-run-raw,f,shipped@abc1234,40,10,47,0.02,0.001\n")
+    long_run.ship(_args("ship"))
+    assert sorted(os.listdir(shipped)) == ["discriminator.h5", "generator.h5"]
+    assert "facegan train-encoder --checkpoint " + str(shipped) in capsys.readouterr().out
+    average = weights.load_model_h5(str(saved_models / "generator.h5")).get_weights()
+    for before, after in zip(average, weights.load_model_h5(str(shipped / "generator.h5"), "generator").get_weights()):
+        np.testing.assert_array_equal(after, before.astype(np.float16).astype(np.float32))
+    weights.load_model_h5(str(shipped / "discriminator.h5"), "discriminator")
+    with h5py.File(shipped / "discriminator.h5", "r") as f:
+        stored = set()
+        f["model_weights"].visititems(lambda _name, item: stored.add(getattr(item, "dtype", None)))
+        assert stored == {None, np.dtype("float16")}  # groups, and weights in float16
+    model_folder.SavedModels(str(shipped)).check_init_from()  # what a new long run starts from
+
+
+def test_ship_refuses_a_running_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
+    run = tmp_path / "facegan-long-run"
+    run.mkdir()
+    (run / "pid").write_text(str(os.getpid()))
+    with pytest.raises(SystemExit) as exit_:
+        long_run.ship(_args("ship"))
+    assert exit_.value.code == 2 and "still running; `stop` it first" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def test_after_training_a_run_of_your_own_project_still_uses_the_shipped_model(t
     monkeypatch.chdir(os.path.dirname(os.path.dirname(trained_run)))  # checkpoints/run-a is the newest run here
     assert main(["project", str(photos / "bob"), "--steps", "1", "--restarts", "1"]) == 0
     printed = capsys.readouterr().out
-    assert f"weights: {os.path.join(model_folder.SHIPPED_DIR, model_folder.EMA_GENERATOR_FILE)} (shipped)" in printed
+    assert f"weights: {model_folder.SavedModels(model_folder.SHIPPED_DIR).sampled_generator_path} (shipped)" in printed
     assert main(["project", str(photos / "bob"), "--checkpoint", "checkpoints/run-a", *QUICK]) == 0
     assert "weights: checkpoints/run-a/checkpoint/generator.h5 (saved after epoch 1)" in capsys.readouterr().out
 

@@ -33,7 +33,7 @@ def test_without_a_run_of_your_own_generate_uses_the_shipped_model_and_says_so(t
     assert main(["generate", "--n", "4", "--out", "grid.png"]) == 0
     assert Image.open(tmp_path / "grid.png").size == (2 * 66 + 2, 2 * 66 + 2)
     printed = capsys.readouterr().out
-    assert f"weights: {os.path.join(model_folder.SHIPPED_DIR, model_folder.EMA_GENERATOR_FILE)} (shipped)" in printed
+    assert f"weights: {model_folder.SavedModels(model_folder.SHIPPED_DIR).sampled_generator_path} (shipped)" in printed
     assert "4 faces -> grid.png" in printed
 
 

@@ -106,7 +106,7 @@ def test_the_shipped_model_comes_before_your_runs_unless_asked_and_each_is_descr
     saved_run(tmp_path / "runs" / "one", epoch=5)
     monkeypatch.chdir(tmp_path)  # outside the clone: a shipped model is named by its full path
     shipped = model_folder.find(None, root="runs").generator
-    assert shipped == os.path.join(model_folder.SHIPPED_DIR, model_folder.EMA_GENERATOR_FILE), "the average"
+    assert shipped == model_folder.SavedModels(model_folder.SHIPPED_DIR).sampled_generator_path, "the shipped one"
     assert model_folder.describe(shipped) == f"{shipped} (shipped)"
     saved = model_folder.find(None, newest_run_first=True, root="runs").generator
     assert model_folder.describe(saved) == os.path.join("runs", "one", "checkpoint", "generator.h5") + \

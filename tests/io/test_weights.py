@@ -229,3 +229,23 @@ def test_a_dcgan_generator_saved_by_tf_keras_draws_here_and_other_layers_are_nam
     with pytest.raises(FaceganError, match=r"keras2_4x4.h5: only 5 of its 17 weight arrays fit generator \(its "
                                            r"array 6 is \(4, 4, 8, 16\), generator's \S+ is \(5, 5, 8, 16\)\)"):
         checkpoints.start_from(build_generator(**TINY), other)
+
+
+def test_a_half_copy_stores_float16_and_both_keras_load_it_as_float32_drawing_the_same_faces(saved_models, tmp_path):
+    import h5py
+
+    from tests.commands.test_export import _same_in_tf_keras
+
+    source, half = str(saved_models / "generator.h5"), str(tmp_path / "half.h5")
+    weights.save_half_h5(source, half)
+    with h5py.File(half, "r") as f:
+        stored = []
+        f["model_weights"].visit(lambda name: stored.append(f["model_weights"][name]))
+        assert {item.dtype for item in stored if isinstance(item, h5py.Dataset)} == {np.dtype("float16")}
+    original, loaded = weights.load_model_h5(source), weights.load_model_h5(half, "generator", False)
+    assert {w.dtype for w in loaded.weights} == {"float32"}
+    for before, after in zip(original.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(after, before.astype(np.float16).astype(np.float32))
+    noise = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+    np.testing.assert_allclose(loaded.predict(noise, verbose=0), original.predict(noise, verbose=0), atol=0.01)
+    _same_in_tf_keras([(half, half)])
