@@ -35,12 +35,11 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 # at zero weight), adds what its own study kept (docs/recipe.md), and never sees data/: the aging bench's faces.
 # Its age inputs grow from zero at a pace set by the rate: at 5e-5, two epochs spread --age 10..75 over 10 years
 # only (the shipped pair: 62), so it learns at 1e-4, the rate whose arm cost the DCGAN's average 1-2 FID.
-# "shipped": what a new folder starts from; "ships_to": where `ship` puts it, with the files fit to its G.
+# "shipped": what a new folder starts from; "refit": the commands that fit to a shipped G what it needs beside it.
 PAIRS = {
     "dcgan": {"shipped": "checkpoints/dcgan-utkface-64", "flags": [],
-              "ships_to": "checkpoints/dcgan-utkface-64", "refit": [["train-encoder", "--encoder-steps", "3000"]]},
+              "refit": [["train-encoder", "--encoder-steps", "3000"]]},
     "aging": {"shipped": "checkpoints/dcgan-utkface-64",
-              "ships_to": "checkpoints/aging-utkface-64",
               "refit": [["train-encoder", "--encoder-steps", "1500", "--filters", "64"],
                         ["fit-gender", "--data", "FACES", "--exclude", "data"],
                         ["fit-strengths", "--data", "FACES", "--exclude", "data"]],
@@ -219,7 +218,7 @@ def ship(args):
     saved = model_folder.checkpoint_dir(run)
     if saved is None:
         refuse(f"{run}: no checkpoint to ship")
-    images = points(run)[-1][0]
+    images = images_seen(run)[0]
     with open(os.path.join(run, META_FILE)) as f:
         start_from = json.load(f)["start"]
     with open(CSV, newline="") as f:
@@ -231,7 +230,7 @@ def ship(args):
               if path and label(args, raw) in fids}
     if not scored:
         refuse(f"{run}: its checkpoint at {images:,} images is not scored; `score --latest` it first")
-    target = os.path.join(ROOT, PAIRS[args.pair]["ships_to"])
+    target = model_folder.SHIPPED_AGING_DIR if args.pair == "aging" else model_folder.SHIPPED_DIR
     shipped = model_folder.SavedModels(target)
     weights.save_half_h5(scored[min(scored)], shipped.raw_generator_path)
     weights.save_half_h5(models.discriminator_path, shipped.discriminator_path)
@@ -242,7 +241,7 @@ def ship(args):
     print(f"shipped {os.path.basename(scored[min(scored)])} at {images:,} images (FID {min(scored)}) and D into "
           f"{target}; now fit to it:")
     for name, *options in PAIRS[args.pair]["refit"]:
-        print(" ".join(["  facegan", name, "--checkpoint", PAIRS[args.pair]["ships_to"], *options]))
+        print(" ".join(["  facegan", name, "--checkpoint", os.path.relpath(target), *options]))
 
 
 def main():

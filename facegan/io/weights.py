@@ -18,9 +18,9 @@ import h5py
 import keras
 
 from facegan import FaceganError
-from facegan.io.files import replaced_atomically
 from facegan.gan.models import SUPPORTED_IMAGE_SIZES
 from facegan.gan.prior import NOISE_DIM
+from facegan.io.files import replaced_atomically
 
 NESTED = ("Sequential", "Functional", "Model")
 KERAS3_ONLY = ("quantization_config",)  # config keys that tf-keras' layers refuse

@@ -180,7 +180,7 @@ def test_ship_puts_the_better_scored_generator_and_d_at_half_the_bytes_and_drops
     shipped.mkdir()
     for stale in ("generator_ema.h5", "latent_encoder.h5", "gender_reader.npz"):
         (shipped / stale).write_text("fit to the old G")
-    monkeypatch.setitem(long_run.PAIRS["dcgan"], "ships_to", str(shipped))
+    monkeypatch.setattr(model_folder, "SHIPPED_DIR", str(shipped))
     csv_path = tmp_path / "fid.csv"
     monkeypatch.setattr(fid_by_images, "CSV", str(csv_path))
     csv_path.write_text("label,flags,start,images,n,fid,kid,kid_std\n"
@@ -193,7 +193,7 @@ def test_ship_puts_the_better_scored_generator_and_d_at_half_the_bytes_and_drops
         f.write("long-run,f,shipped@abc1234,40,10,45.5,0.02,0.001\nlong-run-raw,f,shipped@abc1234,40,10,47,0.02,0.001\n")
     long_run.ship(_args("ship"))
     assert sorted(os.listdir(shipped)) == ["discriminator.h5", "generator.h5"]
-    assert "facegan train-encoder --checkpoint " + str(shipped) in capsys.readouterr().out
+    assert "facegan train-encoder --checkpoint " + os.path.relpath(shipped) in capsys.readouterr().out
     average = weights.load_model_h5(str(saved_models / "generator.h5")).get_weights()
     for before, after in zip(average, weights.load_model_h5(str(shipped / "generator.h5"), "generator").get_weights()):
         np.testing.assert_array_equal(after, before.astype(np.float16).astype(np.float32))
