@@ -1,15 +1,16 @@
 """FID against images seen, one row per scored checkpoint: the side-by-side study of the training options.
 
     python bench/fid_by_images.py [--add CHECKPOINT --label NAME --flags "..." --images N] [--real data/] [--n 1000]
-    python bench/fid_by_images.py --fit long-run --offset 643968   # how many more images each FID target needs
+    python bench/fid_by_images.py --fit long-run --offset START=IMAGES ...  # the images each FID target needs
 
 Rows live in docs/fid_by_images.csv (label, flags, start, images, n, fid, kid, kid_std): `--add` scores a run
 folder or a generator .h5 as `facegan evaluate --n 1000 --real data` does and appends its row; every call
-redraws docs/fid_by_images.png, one curve per label, images seen since the row's start on the x axis. Arms that
-share a start (the shipped weights) and an image budget compare fairly. Needs the eval extra for `--add`.
+redraws docs/fid_by_images.png, one curve per label and start, images seen since the row's start on the x axis.
+Arms that share a start (the shipped weights) and an image budget compare fairly. Needs the eval extra for `--add`.
 
 `--fit LABEL` fits that curve's FID as a straight line in log2(images from scratch), images from scratch being
-the row's images plus `--offset` (what its start had already seen), and says how many more images each target
+the row's images plus its start's `--offset START=IMAGES` (what that start had already seen; a curve that was
+re-shipped and continued has a start, and an offset, per stretch), and says how many more images each target
 needs at that pace, with the pace's +- 1 standard error as the range.
 """
 import argparse
@@ -49,14 +50,15 @@ def append_row(generator_path, label, flags, start, images, real, n, csv_path):
         print("\n".join(judges.conditional_age_lines(generator)))
 
 
-def fit(csv_path, label, offset, targets):
+def fit(csv_path, label, offsets, targets):
     """(FID change per doubling of images, its standard error, [(target, more images needed: at the pace, at
-    the pace less one standard error, plus one)]) of the curve `label`; None where the curve does not fall."""
+    the pace less one standard error, plus one)]) of the curve `label`'s rows from the starts in `offsets`
+    ({start: images it had seen}); None where the curve does not fall."""
     import numpy as np
 
     with open(csv_path, newline="") as f:
-        points = {(int(row["images"]) + offset, float(row["fid"])) for row in csv.DictReader(f)
-                  if row["label"] == label}
+        points = {(int(row["images"]) + offsets[row["start"]], float(row["fid"])) for row in csv.DictReader(f)
+                  if row["label"] == label and row["start"] in offsets}
     if len(points) < 3:
         raise SystemExit(f"{csv_path}: the curve {label!r} has {len(points)} points; a fit needs 3")
     images, scores = np.array(sorted(points), np.float64).T
@@ -81,16 +83,28 @@ def plot(csv_path, out):
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     figure, axis = plt.subplots(figsize=(9, 3.8))
-    for label in dict.fromkeys(row["label"] for row in rows):
-        points = sorted((int(row["images"]), float(row["fid"])) for row in rows if row["label"] == label)
-        flags = next(row["flags"] for row in rows if row["label"] == label)
-        axis.plot(*zip(*points), "o-", label=f"{label}: {flags}" if flags else label)
+    starts = {}  # label: {start: None}, both in the CSV's order
+    for row in rows:
+        starts.setdefault(row["label"], {})[row["start"]] = None
+    for label, label_starts in starts.items():
+        for start in label_starts:
+            curve = [row for row in rows if (row["label"], row["start"]) == (label, start)]
+            name = label + (f" from {start.rsplit('@', 1)[-1]}" if len(label_starts) > 1 else "")
+            points = sorted((int(row["images"]), float(row["fid"])) for row in curve)
+            axis.plot(*zip(*points), "o-", label=f"{name}: {curve[0]['flags']}" if curve[0]["flags"] else name)
     axis.set_xlabel("images seen since the start (the shipped weights)")
     axis.set_ylabel(f"FID, n={rows[0]['n']}")
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     figure.tight_layout()
     figure.savefig(out, dpi=100)
     print(f"plot -> {out}")
+
+
+def start_offset(text):
+    start, _, images = text.rpartition("=")
+    if not start or not images.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected START=IMAGES, e.g. checkpoints/dcgan-utkface-64@7a5f5eb=0")
+    return start, int(images)
 
 
 def main():
@@ -104,12 +118,16 @@ def main():
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--csv", default=CSV)
     parser.add_argument("--fit", metavar="LABEL", help="fit this curve and print the images each target needs")
-    parser.add_argument("--offset", type=int, default=0, help="`--fit`: images the curve's start had already seen")
+    parser.add_argument("--offset", metavar="START=IMAGES", action="append", type=start_offset,
+                        help="`--fit`: the images a start (the CSV's start column) had already seen; rows from "
+                             "starts not given are left out (repeat for a curve with several starts)")
     parser.add_argument("--targets", type=float, nargs="+", default=[40, 30], help="`--fit`: FID targets")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "fid_by_images.png"))
     args = parser.parse_args()
     if args.fit:
-        slope, error, needs = fit(args.csv, args.fit, args.offset, args.targets)
+        if not args.offset:
+            parser.error("--fit needs --offset START=IMAGES for each start of the curve to fit")
+        slope, error, needs = fit(args.csv, args.fit, dict(args.offset), args.targets)
         print(f"{args.fit}: {slope:+.2f} +- {error:.2f} FID per doubling of the images from scratch")
         for target, images, fast, slow in needs:
             more = "never at this pace" if images is None else f"{images:,.0f} more images"
