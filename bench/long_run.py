@@ -46,11 +46,11 @@ PAIRS = {
               "flags": ["--conditional", "--mismatched-ages", "--exclude", os.path.join(ROOT, "data"),
                         "--lr", "1e-4"]},
 }
-FLAGS = ["--diffaugment", "--lr", "5e-5", "--ema", "0.999", "--precision", "bf16", "--keep-every", "1"]
+FLAGS = ["--diffaugment", "--lr", "2.5e-5", "--ema", "0.999", "--precision", "bf16", "--keep-every", "1"]
 # Arms: one question each, asked against the long run by changing one of its flags (argparse keeps the last)
 ARMS = {"lr1e-4": ["--lr", "1e-4"], "ema0.995": ["--ema", "0.995"], "ada": ["--ada-target", "0.6"],
         "batch128": ["--batch-size", "128"], "r1": ["--r1-gamma", "0.013"],
-        # for the plateau at FID 42 from 1.07M images on: a smaller step, a longer average
+        # for the plateau at FID 42 from 1.07M images on: a smaller step (adopted: now the run's own), a longer average
         "lr2.5e-5": ["--lr", "2.5e-5"], "ema0.9995": ["--ema", "0.9995"]}
 ARM_EPOCHS = 5  # 109,440 images of UTKFace, a point every 21,888
 SAVE_EVERY = 200  # steps: about 3 minutes at the bf16 rate on 2 cores
@@ -105,7 +105,7 @@ def images_seen(run):
 
 
 def start(args):
-    from facegan.io import model_folder
+    from facegan.io import files, model_folder
 
     run = folder(args.pair, args.arm)
     if _pid(run):
@@ -114,14 +114,17 @@ def start(args):
                "--epochs", str(ARM_EPOCHS if args.arm else EPOCHS), "--save-every", str(SAVE_EVERY), *flags(args)]
     if model_folder.checkpoint_dir(run) is not None:
         command.append("--resume")
+        meta = read_meta(run)
         print(f"resuming {run}")
     else:
         shipped = os.path.join(ROOT, PAIRS[args.pair]["shipped"])
         command += ["--init-from", shipped]
         os.makedirs(run, exist_ok=True)
-        with open(os.path.join(run, META_FILE), "w") as f:
-            json.dump({"start": f"{PAIRS[args.pair]['shipped']}@{_commit()}"}, f)
+        meta = {"start": f"{PAIRS[args.pair]['shipped']}@{_commit()}"}
         print(f"starting {run} from {shipped}")
+    meta["flags"] = flags(args)  # what its rows in the CSV say it trained with, from this start on
+    with files.replaced_atomically(os.path.join(run, META_FILE)) as temporary, open(temporary, "w") as f:
+        json.dump(meta, f)
     with open(os.path.join(run, "train.log"), "a") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    cwd=ROOT, start_new_session=True,  # SIGINT not ignored, unlike `cmd &`
@@ -129,6 +132,12 @@ def start(args):
     with open(os.path.join(run, "pid"), "w") as f:
         f.write(str(process.pid))
     print(f"pid {process.pid}, log {os.path.join(run, 'train.log')}")
+
+
+def read_meta(run):
+    """{"start": the shipped folder@commit it began from, "flags": its flags since its latest `start`}."""
+    with open(os.path.join(run, META_FILE)) as f:
+        return json.load(f)
 
 
 def on_one_core(cpu):
@@ -186,8 +195,8 @@ def score(args):
     run = folder(args.pair, args.arm)
     if _pid(run):
         print(f"{run}: still running, so only its kept snapshots are scored; `stop` it to score its checkpoint")
-    with open(os.path.join(run, META_FILE)) as f:
-        start_from = json.load(f)["start"]
+    meta = read_meta(run)
+    start_from = meta["start"]
     with open(CSV, newline="") as f:
         scored = {(row["label"], row["start"], int(row["images"])) for row in csv.DictReader(f)}
     chosen = points(run, running=bool(_pid(run)))
@@ -200,7 +209,7 @@ def score(args):
         models = model_folder.SavedModels(saved)
         for raw, path in ((False, models.average_generator_path), (True, models.raw_generator_path)):
             if (label(args, raw), start_from, images) not in scored and path and os.path.isfile(path):
-                append_row(path, label(args, raw), " ".join(flags(args)), start_from, images, args.real, args.n, CSV)
+                append_row(path, label(args, raw), " ".join(meta["flags"]), start_from, images, args.real, args.n, CSV)
     plot(CSV, os.path.join(ROOT, "docs", "fid_by_images.png"))
 
 
@@ -219,8 +228,7 @@ def ship(args):
     if saved is None:
         refuse(f"{run}: no checkpoint to ship")
     images = images_seen(run)[0]
-    with open(os.path.join(run, META_FILE)) as f:
-        start_from = json.load(f)["start"]
+    start_from = read_meta(run)["start"]
     with open(CSV, newline="") as f:
         fids = {row["label"]: float(row["fid"]) for row in csv.DictReader(f)
                 if row["start"] == start_from and int(row["images"]) == images}

@@ -45,19 +45,22 @@ def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_pa
     assert "--resume" not in command
     assert {"--diffaugment", "--ema", "--save-every"} <= set(command)
     with open(tmp_path / "facegan-long-run" / long_run.META_FILE) as f:
-        assert json.load(f)["start"]== "checkpoints/dcgan-utkface-64@abc1234"
+        assert json.load(f) == {"start": "checkpoints/dcgan-utkface-64@abc1234", "flags": long_run.FLAGS}
 
 
 def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
     saved = tmp_path / "facegan-long-run-aging" / "checkpoint"
     saved.mkdir(parents=True)
     (saved / "state.json").write_text('{"epoch": 3, "step": 10, "rng": null}')
+    (saved.parent / long_run.META_FILE).write_text('{"start": "shipped@0000000", "flags": ["--lr", "1"]}')
     long_run.start(_args("start", pair="aging"))
     command, _options = launched[0]
     assert "--resume" in command and "--init-from" not in command
     assert {"--conditional", "--mismatched-ages"} <= set(command)
     assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")  # the aging bench's faces
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging")
+    with open(tmp_path / "facegan-long-run-aging" / long_run.META_FILE) as f:  # the start kept, today's flags
+        assert json.load(f) == {"start": "shipped@0000000", "flags": long_run.flags(_args("start", pair="aging"))}
 
 
 def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
@@ -129,7 +132,7 @@ def test_score_takes_the_newest_point_the_points_asked_for_or_every_one_not_yet_
     monkeypatch.setenv("FACEGAN_LONG_RUN", str(tmp_path))
     run = tmp_path / "facegan-long-run"
     _run_with_points(run)
-    (run / long_run.META_FILE).write_text('{"start": "shipped@abc1234"}')
+    (run / long_run.META_FILE).write_text('{"start": "shipped@abc1234", "flags": ["--lr", "1"]}')
     for saved in ("snapshots/epoch_001", "snapshots/epoch_002", "checkpoint"):
         for name in ("generator", "generator_ema"):
             (run / saved / f"{name}.h5").write_text("")
@@ -139,7 +142,13 @@ def test_score_takes_the_newest_point_the_points_asked_for_or_every_one_not_yet_
     scored = []
     monkeypatch.setattr(fid_by_images, "CSV", str(csv_path))
     monkeypatch.setattr(fid_by_images, "plot", lambda *_: None)
-    monkeypatch.setattr(fid_by_images, "append_row", lambda path, label, *rest: scored.append((label, rest[2])))
+    flags_written = set()
+
+    def append_row(path, label, flags, start, images, *_):
+        scored.append((label, images))
+        flags_written.add(flags)
+
+    monkeypatch.setattr(fid_by_images, "append_row", append_row)
     long_run.score(_args("score", latest=True))
     assert scored == [("long-run", 40), ("long-run-raw", 40)]
     scored.clear()
@@ -149,6 +158,7 @@ def test_score_takes_the_newest_point_the_points_asked_for_or_every_one_not_yet_
     scored.clear()
     long_run.score(_args("score", at=[32]))
     assert scored == [("long-run", 32), ("long-run-raw", 32)]
+    assert flags_written == {"--lr 1"}  # the run's own, from its long_run.json, not today's FLAGS
     with pytest.raises(SystemExit) as exit_:
         long_run.score(_args("score", at=[32, 33]))
     assert exit_.value.code == 2
