@@ -5,7 +5,7 @@ network): the shipped DCGAN trained further with the long run's options (bench/l
     KERAS_BACKEND=jax python bench/gpu_train.py run --minutes 8 --out $OUT      # there (docs/speed.md: the call)
     python bench/gpu_train.py join FOLDER           # here: the .h5 files back from their parts
 
-`run` trains through `train.py` itself (--init-from the packed pair, --diffaugment --lr 5e-5 --ema 0.999
+`run` trains through `train.py` itself (--init-from the packed pair, --diffaugment --lr 2.5e-5 --ema 0.999
 --precision bf16) and stops it as Ctrl-C does when the budget is spent: it saves, and the average (G's EMA)
 starts from G, as a run new to --ema does. It writes to --out the three .h5 files in parts of at most 15 MiB (a
 device call brings back files of 16 MiB at most) and gpu_train.csv: images/s, peak GPU memory, batch, learning
@@ -178,7 +178,7 @@ def main():
     running.add_argument("--data", default=os.path.join(PACKED, "faces"))
     running.add_argument("--start", default=os.path.join(PACKED, "start"))
     running.add_argument("--batch-size", type=int, default=64, help="64: the long run's")
-    running.add_argument("--lr", type=float, help="Adam's learning rate (default: the long run's, 5e-5, for 64)")
+    running.add_argument("--lr", type=float, help="Adam's learning rate (default: the long run's, 2.5e-5, for 64)")
     running.add_argument("--work", default="/tmp/facegan-gpu-train", help="the run folder's parent")
     joining = commands.add_parser("join", help="here: NAME.h5 from its parts")
     joining.add_argument("folder")
