@@ -101,9 +101,11 @@ def plot(csv_path, out):
 
 
 def start_offset(text):
+    """("START", IMAGES) of an --offset; the start may hold "=" (the last one splits)."""
     start, _, images = text.rpartition("=")
     if not start or not images.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: expected START=IMAGES, e.g. checkpoints/dcgan-utkface-64@7a5f5eb=0")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected START=IMAGES, e.g. "
+                                         "checkpoints/dcgan-utkface-64@7a5f5eb=643968")
     return start, int(images)
 
 

@@ -11,10 +11,10 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 import fid_by_images  # noqa: E402
 
 
-def _curve(tmp_path, label, points, start="s"):
+def _curve(tmp_path, label, points):
     path = tmp_path / "fid.csv"
     path.write_text("label,flags,start,images,n,fid,kid,kid_std\n" + "".join(
-        f"{label},,{start},{images},1000,{score},0.02,0.001\n" for images, score in points)
+        f"{label},,s,{images},1000,{score},0.02,0.001\n" for images, score in points)
         + "other,,s,100,1000,99,0.1,0.001\n")
     return str(path)
 
