@@ -83,7 +83,10 @@ def plot(csv_path, out):
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     figure, axis = plt.subplots(figsize=(9, 3.8))
-    axis.set_prop_cycle(color=plt.cm.tab20.colors)  # 20 curves before a colour repeats
+    from cycler import cycler
+
+    # 60 curves before a colour and line style repeat together (the CSV holds more than 20)
+    axis.set_prop_cycle(cycler(linestyle=["-", "--", ":"]) * cycler(color=plt.cm.tab20.colors))
     starts = {}  # label: {start: None}, both in the CSV's order
     for row in rows:
         starts.setdefault(row["label"], {})[row["start"]] = None
@@ -92,7 +95,7 @@ def plot(csv_path, out):
             curve = [row for row in rows if (row["label"], row["start"]) == (label, start)]
             name = label + (f" from {start.rsplit('@', 1)[-1]}" if len(label_starts) > 1 else "")
             points = sorted((int(row["images"]), float(row["fid"])) for row in curve)
-            axis.plot(*zip(*points), "o-", label=name)  # its flags: the CSV's column (too long for a legend)
+            axis.plot(*zip(*points), marker="o", label=name)  # its flags: the CSV's column (too long for a legend)
     axis.set_xlabel("images seen since the start (the shipped weights)")
     axis.set_ylabel(f"FID, n={rows[0]['n']}")
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", ncol=2)

@@ -55,3 +55,16 @@ def test_offsets_are_start_equals_images_and_anything_else_is_a_usage_error(caps
     for bad in ("643968", "s=", "s=1e6"):
         with pytest.raises(argparse.ArgumentTypeError, match="expected START=IMAGES"):
             fid_by_images.start_offset(bad)
+
+
+def test_the_plot_tells_more_than_20_curves_apart(tmp_path):
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / "fid.csv"
+    path.write_text("label,flags,start,images,n,fid,kid,kid_std\n" + "".join(
+        f"curve{i},,s,{images},1000,{50 - i},0.02,0.001\n" for i in range(25) for images in (100, 200)))
+    fid_by_images.plot(str(path), str(tmp_path / "fid.png"))
+    lines = plt.gcf().axes[0].get_lines()
+    assert len(lines) == 25 and (tmp_path / "fid.png").stat().st_size > 0
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 25
+    plt.close("all")
