@@ -63,6 +63,13 @@ def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
         assert json.load(f) == {"start": "shipped@0000000", "flags": long_run.flags(_args("start", pair="aging"))}
 
 
+def test_the_age_pair_continues_the_shipped_pair_never_seeing_the_bench_faces(launched):
+    long_run.start(_args("start", pair="aging"))
+    command, _options = launched[0]
+    assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "aging-utkface-64")
+    assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")
+
+
 def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
     long_run.start(_args("start", arm="lr1e-4"))
     command, _options = launched[0]
