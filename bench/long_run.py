@@ -35,8 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 # own study kept (docs/recipe.md), and never sees data/: the aging bench's faces. Two pairs retrained from the
 # shipped DCGAN (age inputs from zero, at 1e-4) drew better faces but lost more of the person on that bench at
 # every strength (docs/training.md#the-age-pairs-long-run), so this one keeps the shipped pair's age inputs and
-# takes the DCGAN's options at the rate that first moved it from FID 58 (5e-5); by 89,600 images it too kept
-# fewer people (72% at 55 years, against 84%), so no pair trained on is shipped yet.
+# takes the DCGAN's options at the rate that first moved it from FID 58 (5e-5). It too lost the person (same page).
 # "shipped": what a new folder starts from; "refit": the commands that fit to a shipped G what it needs beside it.
 PAIRS = {
     "dcgan": {"shipped": "checkpoints/dcgan-utkface-64", "flags": [],
