@@ -53,7 +53,10 @@ ARMS = {"lr1e-4": ["--lr", "1e-4"], "ema0.995": ["--ema", "0.995"], "ada": ["--a
         "batch128": ["--batch-size", "128"], "r1": ["--r1-gamma", "0.013"],
         # for the plateau at FID 42 from 1.07M images on: a smaller step (adopted: now the run's own), a longer average,
         # and half the step again
-        "lr2.5e-5": ["--lr", "2.5e-5"], "ema0.9995": ["--ema", "0.9995"], "lr1.25e-5": ["--lr", "1.25e-5"]}
+        "lr2.5e-5": ["--lr", "2.5e-5"], "ema0.9995": ["--ema", "0.9995"], "lr1.25e-5": ["--lr", "1.25e-5"],
+        # for the age pair (--pair aging), which loses the person as it trains on: D blind to colour shifts may push
+        # G to show age by shape, which the person is made of, rather than by skin and hair tone
+        "nocolor": ["--diffaugment", "translation,cutout"]}
 ARM_EPOCHS = 5  # 109,440 images of UTKFace, a point every 21,888
 SAVE_EVERY = 200  # steps: about 3 minutes at the bf16 rate on 2 cores
 EPOCHS = 100_000  # never reached: the run goes on until `stop`

@@ -79,6 +79,15 @@ def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
     assert command[command.index("--keep-every") + 1] == "1" and "--init-from" in command
 
 
+def test_an_arm_of_the_age_pair_starts_from_the_shipped_pair_with_its_own_flags(launched, tmp_path):
+    long_run.start(_args("start", pair="aging", arm="nocolor"))
+    command, _options = launched[0]
+    assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging-arm-nocolor")
+    assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "aging-utkface-64")
+    assert command[len(command) - 1 - command[::-1].index("--diffaugment") + 1] == "translation,cutout"
+    assert {"--conditional", "--mismatched-ages"} <= set(command)
+
+
 def test_cpu_keeps_the_run_on_that_core_with_one_thread(launched):
     long_run.start(_args("start"))
     long_run.start(_args("start", arm="r1", cpu=1))
