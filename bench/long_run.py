@@ -55,7 +55,8 @@ ARMS = {"lr1e-4": ["--lr", "1e-4"], "ema0.995": ["--ema", "0.995"], "ada": ["--a
         # and half the step again
         "lr2.5e-5": ["--lr", "2.5e-5"], "ema0.9995": ["--ema", "0.9995"], "lr1.25e-5": ["--lr", "1.25e-5"],
         # for the age pair (--pair aging), which loses the person as it trains on: D blind to colour shifts may push
-        # G to show age by shape, which the person is made of, rather than by skin and hair tone
+        # G to show age by shape, which the person is made of, rather than by skin and hair tone (it does not:
+        # docs/training.md#the-age-pairs-long-run)
         "nocolor": ["--diffaugment", "translation,cutout"]}
 ARM_EPOCHS = 5  # 109,440 images of UTKFace, a point every 21,888
 SAVE_EVERY = 200  # steps: about 3 minutes at the bf16 rate on 2 cores
