@@ -33,6 +33,11 @@ def launched(tmp_path, monkeypatch):
     return commands
 
 
+def _last_value(command, flag):
+    """The value of `flag`'s last occurrence: the one argparse keeps."""
+    return command[len(command) - command[::-1].index(flag)]
+
+
 def _args(action, pair="dcgan", arm=None, cpu=None, latest=False, at=None):
     return argparse.Namespace(action=action, pair=pair, arm=arm, cpu=cpu, data="faces", real="data", n=10,
                               latest=latest, at=at)
@@ -75,7 +80,7 @@ def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
     command, _options = launched[0]
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-arm-lr1e-4")
     assert command[command.index("--epochs") + 1] == str(long_run.ARM_EPOCHS)
-    assert command[len(command) - 1 - command[::-1].index("--lr") + 1] == "1e-4"  # the last --lr is the one kept
+    assert _last_value(command, "--lr") == "1e-4"
     assert command[command.index("--keep-every") + 1] == "1" and "--init-from" in command
 
 
@@ -84,7 +89,7 @@ def test_an_arm_of_the_age_pair_starts_from_the_shipped_pair_with_its_own_flags(
     command, _options = launched[0]
     assert command[command.index("--out") + 1] == str(tmp_path / "facegan-long-run-aging-arm-nocolor")
     assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "aging-utkface-64")
-    assert command[len(command) - 1 - command[::-1].index("--diffaugment") + 1] == "translation,cutout"
+    assert _last_value(command, "--diffaugment") == "translation,cutout"
     assert {"--conditional", "--mismatched-ages"} <= set(command)
 
 
