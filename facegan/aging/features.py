@@ -64,15 +64,16 @@ def save_fit(path, arrays):
         np.savez(temporary, **arrays)
 
 
-def load_fit(path, names, probe, what, model, command):
+def load_fit(path, names, probe, what, model, command, optional=()):
     """{name: array} of the .npz at `path` (None where there is no file), checked by its saved probe to be fit to
     the `model` whose `probe` is given; else a FaceganError naming the file, `what` it should be, and the
-    `command` that fits it again."""
+    `command` that fits it again. The `optional` names are there only where the file has them (older fits)."""
     if not os.path.isfile(path):
         return None
     try:
         with np.load(path) as saved:
             arrays = {name: saved[name] for name in names}
+            arrays.update({name: saved[name] for name in optional if name in saved.files})
     except (OSError, ValueError, KeyError) as problem:
         raise FaceganError(f"{path}: not a {what} ({problem})") from None
     saved_probe = arrays["probe"]

@@ -3,7 +3,8 @@ faces more than others': at one strength the shipped pair's 20-29-year-olds aged
 30-35s (docs/aging.md), and lose more of the person. The table holds, for each (source group, target group),
 the multiple of the calibrated strength at which G's faces of the source group age as far as those of
 REFERENCE_GROUP do at the calibrated strength itself, as an age reader of our own reads them; `facegan age` then
-ages each face by the calibrated strength times its own pair's multiple.
+ages each face by the calibrated strength times its own pair's multiple. The calibrated strength is the pair's
+own, saved with its table: pairs differ in how far a step of the condition ages a photo.
 
 The reader: a ridge regression on the latent encoder's last features (as the gender reader's, facegan.aging.gender),
 fit on labelled faces. Its own scale is off (it reads G's aged faces older than real faces of that age), so only
@@ -44,7 +45,7 @@ def _crossing(multiples, readings, goal):
 
 
 def fit_table(models, reader, faces=None, seed=0, progress=None):
-    """The (groups, groups) table of multiples of the calibrated strength (defaults.PHOTO_STRENGTH), G's faces
+    """The (groups, groups) table of multiples of the pair's calibrated strength (models.photo_strength), G's faces
     aged as `facegan age` ages them with `models` (facegan.aging.models.AgingModels: G and the run's gender
     reader); each source group's `faces` (None: FACES) are G's own at a whole age of that group, so no photos are
     needed. A pair's entry is 1 where the source is REFERENCE_GROUP, where the target is (there is no
@@ -52,7 +53,7 @@ def fit_table(models, reader, faces=None, seed=0, progress=None):
     groups = len(AGE_GROUPS)
     table = np.ones((groups, groups))
     faces = faces or FACES
-    generator, base = models.generator, defaults.PHOTO_STRENGTH
+    generator, base = models.generator, models.photo_strength
     codes = sample_noise(np.random.default_rng(seed), faces, noise_dim(generator))
     representative = [int(np.mean(bounds)) for bounds in AGE_GROUPS]
 
@@ -76,18 +77,24 @@ def fit_table(models, reader, faces=None, seed=0, progress=None):
     return table
 
 
-def save_table(table, generator, path):
-    save_fit(path, {"strengths": table, "probe": generator_probe(generator)})
+def save_table(table, photo_strength, generator, path):
+    """The table and the calibrated strength that its multiples scale, checked on loading to belong to G."""
+    save_fit(path, {"strengths": table, "photo_strength": np.float64(photo_strength),
+                    "probe": generator_probe(generator)})
 
 
 def load_table(path, generator):
-    """The table at `path`, checked to belong to this generator; None where there is no file."""
+    """(the table at `path`, checked to belong to this generator, and its calibrated strength); (None,
+    defaults.PHOTO_STRENGTH) where there is no file. Tables saved without a strength were fit at that default."""
     saved = load_fit(path, ("strengths", "probe"), generator_probe(generator), "strength table", "generator",
-                     "facegan fit-strengths")
+                     "facegan fit-strengths", optional=("photo_strength",))
     if saved is None:
-        return None
+        return None, defaults.PHOTO_STRENGTH
+    photo_strength = float(saved.get("photo_strength", defaults.PHOTO_STRENGTH))
+    if not np.isfinite(photo_strength) or photo_strength <= 0:
+        raise FaceganError(f"{path}: its calibrated strength is {photo_strength:g}, not a positive number")
     groups = len(AGE_GROUPS)
     if saved["strengths"].shape != (groups, groups):
         raise FaceganError(f"{path}: not a strength table (its table is {saved['strengths'].shape}, not "
                            f"{groups}x{groups})")
-    return saved["strengths"]
+    return saved["strengths"], photo_strength

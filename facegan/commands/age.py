@@ -31,9 +31,9 @@ def add_arguments(parser):
                              "what aging changed, G(z, to) - G(z, from), which keeps far more of the person)")
     parser.add_argument("--strength", type=float,
                         help="how far to move the age condition, as a multiple of the step from the source age to "
-                             f"--to: 1 is --to itself, 2 goes past it as far again (default: {PHOTO_STRENGTH:g}, "
-                             f"with --regenerate {REGENERATED_STRENGTH:g}: calibrated so that the shipped pair's "
-                             "faces aged to 60 look 60)")
+                             "--to: 1 is --to itself, 2 goes past it as far again (default: the pair's calibrated "
+                             f"strength, saved with its strength table, else {PHOTO_STRENGTH:g}; with --regenerate "
+                             f"{REGENERATED_STRENGTH:g}: calibrated so that faces aged to 60 look 60)")
     add_projection_arguments(parser, checkpoint_help="an age-conditional run folder, or a folder with generator.h5, "
                                                      "discriminator.h5 and latent_encoder.h5 (default: the "
                                                      "shipped checkpoints/aging-utkface-64)", encoder_required=True)

@@ -67,9 +67,10 @@ def load_aging_models(folder):
     print(f"gender reader: {model_folder.describe(folder.gender_reader)}" if models.gender
           else f"gender reader: none ({model_folder.READER_FILE}), so faces keep whatever drift in gender G gives "
                "them as they age; `facegan fit-gender` makes one")
-    print(f"strength table: {model_folder.describe(folder.strength_table)}" if models.strengths is not None
-          else f"strength table: none ({model_folder.TABLE_FILE}), so every age group ages by one strength; "
-               "`facegan fit-strengths` makes one")
+    print(f"strength table: {model_folder.describe(folder.strength_table)}, calibrated strength "
+          f"{models.photo_strength:g}" if models.strengths is not None
+          else f"strength table: none ({model_folder.TABLE_FILE}), so every age group ages by one strength, "
+               f"{models.photo_strength:g}; `facegan fit-strengths` makes one")
     return models
 
 

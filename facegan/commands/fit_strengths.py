@@ -8,16 +8,24 @@ FEWEST = 100  # labelled faces to fit the age reader on
 
 
 def add_arguments(parser):
+    from facegan.aging.defaults import PHOTO_STRENGTH
     from facegan.commands.common import add_fitting_arguments
 
     add_fitting_arguments(parser, "labels.csv or UTKFace names (AGE_...) give their age",
                           "the table (made with its gender reader)")
+    parser.add_argument("--photo-strength", type=float,
+                        help="the pair's calibrated strength, which the table's multiples scale: the one at which "
+                             "its 20-29-year-olds aged to 60 read like real 55-65-year-olds on bench/aging.py "
+                             "(--bases); saved with the table (default: the one the folder's table has, else "
+                             f"{PHOTO_STRENGTH:g})")
 
 
 def run(args):
+    import dataclasses
+
     import numpy as np
 
-    from facegan.aging import defaults, strengths
+    from facegan.aging import strengths
     from facegan.commands.common import ProgressBar, load_aging_models, read_inputs
     from facegan.gan.prior import AGE_GROUPS
     from facegan.io import model_folder
@@ -26,6 +34,8 @@ def run(args):
 
     if args.n < FEWEST:
         raise FaceganError(f"--n must be at least {FEWEST}, not {args.n}")
+    if args.photo_strength is not None and not 0 < args.photo_strength <= 10:
+        raise FaceganError(f"--photo-strength must be above 0 and at most 10, not {args.photo_strength:g}")
     files = find_images(args.data, args.exclude)
     ages = read_ages(args.data, files)[0]
     labelled = [index for index, age in enumerate(ages) if age is not None]
@@ -35,6 +45,8 @@ def run(args):
     chosen = sorted(np.random.default_rng(args.seed).permutation(labelled)[:args.n])
     folder = model_folder.find(args.checkpoint, conditional=True, newest_run_first=True)
     models = load_aging_models(folder)
+    if args.photo_strength is not None:
+        models = dataclasses.replace(models, photo_strength=args.photo_strength)
     faces = read_inputs([files[index] for index in chosen], models.generator)  # unusable files are listed and left out
     known = dict(zip(files, ages))
     print(f"fitting the age reader on {len(faces)} faces")
@@ -42,9 +54,9 @@ def run(args):
     table = strengths.fit_table(models, reader, seed=args.seed,
                                 progress=ProgressBar("ageing G's faces of each group to each other group", "pair"))
     path = folder.strength_table
-    strengths.save_table(table, models.generator, path)
+    strengths.save_table(table, models.photo_strength, models.generator, path)
     names = [f"{youngest}-{oldest}" for youngest, oldest in AGE_GROUPS]
-    print(f"multiples of the calibrated strength ({defaults.PHOTO_STRENGTH:g}), from (rows) to (columns):")
+    print(f"multiples of the calibrated strength ({models.photo_strength:g}), from (rows) to (columns):")
     print(" " * 7 + " ".join(f"{name:>7}" for name in names))
     for name, row in zip(names, table):
         print(f"{name:>7} " + " ".join(f"{value:7.2f}" for value in row))

@@ -6,6 +6,7 @@ import pytest
 
 from facegan import FaceganError
 from facegan.aging import algorithm, defaults, strengths
+from facegan.aging.features import generator_probe
 from facegan.aging.models import AgingModels
 from facegan.gan.models import build_encoder
 from facegan.gan.prior import AGE_GROUPS, age_conditions, age_group, draw
@@ -33,10 +34,13 @@ def test_each_group_gets_the_strength_that_ages_it_as_far_as_the_reference_group
     def aged_at(models, own, codes, source_ages, target_age, strength, samples):  # a fake aging, read by MeanPixel
         assert models.generator is generator and samples == strengths.FIT_CHANGE_SAMPLES
         group = age_group(int(source_ages[0]))
+        tried.add(round(strength, 6))
         return own * 0 + strength * gain[group] * (target_age - source_ages[0]) / 100
 
+    tried = set()
     monkeypatch.setattr(algorithm, "at_age", aged_at)
-    table = strengths.fit_table(AgingModels(generator, None, None), MeanPixel(), faces=4)
+    table = strengths.fit_table(AgingModels(generator, None, None, photo_strength=1.3), MeanPixel(), faces=4)
+    assert tried == {round(1.3 * multiple, 6) for multiple in strengths.MULTIPLES}, "multiples of the pair's own"
     reference = strengths.REFERENCE_GROUP
     for source in range(len(AGE_GROUPS)):
         for target in range(len(AGE_GROUPS)):
@@ -81,6 +85,10 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
         alone = algorithm.at_age(plain, faces[index:index + 1], codes[index:index + 1],
                                  source_ages[index:index + 1], 60, strength, samples=2)
         np.testing.assert_allclose(by_table[index], alone[0], atol=1e-5)
+    own = AgingModels(generator, None, None, strengths=table, photo_strength=1.3)  # a pair calibrated lower
+    np.testing.assert_allclose(algorithm.at_age(own, faces, codes, source_ages, 60, samples=2),
+                               algorithm.at_age(plain, faces, codes, source_ages, 60,
+                                                1.3 * np.array([0.8, 1, 1.2]), samples=2), atol=1e-5)
     with_table = AgingModels(generator, None, None, strengths=table)
     given = algorithm.at_age(with_table, faces, codes, source_ages, 60, 1.85, samples=2)
     np.testing.assert_allclose(given, algorithm.at_age(plain, faces, codes, source_ages, 60, 1.85, samples=2),
@@ -96,9 +104,14 @@ def test_aging_takes_each_faces_strength_from_the_table_unless_one_is_given(gene
 def test_a_saved_table_loads_only_beside_its_own_generator(generator, tmp_path):
     path = str(tmp_path / "aging_strengths.npz")
     table = np.arange(49, dtype=np.float64).reshape(7, 7) / 10
-    strengths.save_table(table, generator, path)
-    np.testing.assert_array_equal(strengths.load_table(path, generator), table)
-    assert strengths.load_table(str(tmp_path / "none.npz"), generator) is None
+    strengths.save_table(table, 1.45, generator, path)
+    loaded, photo_strength = strengths.load_table(path, generator)
+    np.testing.assert_array_equal(loaded, table)
+    assert photo_strength == 1.45
+    assert strengths.load_table(str(tmp_path / "none.npz"), generator) == (None, defaults.PHOTO_STRENGTH)
+    older = str(tmp_path / "older.npz")  # saved before tables held their strength: fit at the default
+    np.savez(older, strengths=table, probe=generator_probe(generator))
+    assert strengths.load_table(older, generator)[1] == defaults.PHOTO_STRENGTH
     another = keras.models.clone_model(generator)  # freshly initialised weights
     with pytest.raises(FaceganError, match=f"{path}: fit to another generator.*facegan fit-strengths"):
         strengths.load_table(path, another)
@@ -111,6 +124,6 @@ def test_the_shipped_table_belongs_to_the_shipped_pair_and_steps_the_thirties_fu
     from facegan.io import model_folder
 
     folder = model_folder.ModelFolder(model_folder.SHIPPED_AGING_DIR)
-    table = strengths.load_table(folder.strength_table, folder.load_generator())
-    assert table[age_group(33), age_group(60)] > 1.05
+    table, photo_strength = strengths.load_table(folder.strength_table, folder.load_generator())
+    assert table[age_group(33), age_group(60)] > 1.05 and 1 < photo_strength < 2.5
     assert np.all(np.diag(table) == 1) and np.all(table[strengths.REFERENCE_GROUP] == 1)

@@ -92,8 +92,8 @@ def test_the_age_help_states_the_default_strengths_and_its_short_projection(caps
     with pytest.raises(SystemExit):
         main(["age", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert (f"default: {defaults.PHOTO_STRENGTH:g}, with --regenerate {defaults.REGENERATED_STRENGTH:g}"
-            in help_text)
+    assert (f"default: the pair's calibrated strength, saved with its strength table, else "
+            f"{defaults.PHOTO_STRENGTH:g}; with --regenerate {defaults.REGENERATED_STRENGTH:g}" in help_text)
     assert "--steps N optimisation steps per face (default: 30 from the latent encoder's guess)" in help_text
     assert "the best is kept (default: 1)" in help_text
 

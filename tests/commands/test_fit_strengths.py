@@ -24,19 +24,21 @@ def test_fit_strengths_writes_the_table_that_age_then_ages_by(conditional_run, t
     faces = write_faces(str(tmp_path / "faces"), 100)  # ages 20-69 from the names
     (tmp_path / "faces" / "30_1_0_broken.jpg").write_bytes(b"not a jpeg")
     capsys.readouterr()
-    assert main(["fit-strengths", "--data", faces, "--checkpoint", str(run), "--n", "500"]) == 0
+    assert main(["fit-strengths", "--data", faces, "--checkpoint", str(run), "--n", "500",
+                 "--photo-strength", "1.5"]) == 0
     printed = capsys.readouterr().out
     assert "fitting the age reader on 100 faces" in printed and "30_1_0_broken.jpg (not an image)" in printed
     path = run / model_folder.TABLE_FILE
-    table = strengths.load_table(str(path), weights.load_model_h5(str(run / "generator.h5")))
-    assert f"strength table -> {path}" in printed and table.shape == (7, 7)
+    table, photo_strength = strengths.load_table(str(path), weights.load_model_h5(str(run / "generator.h5")))
+    assert f"strength table -> {path}" in printed and table.shape == (7, 7) and photo_strength == 1.5
     assert np.all(table >= min(strengths.MULTIPLES)) and np.all(table <= max(strengths.MULTIPLES))
     assert np.all(np.diag(table) == 1) and np.all(table[strengths.REFERENCE_GROUP] == 1)
 
     photos = write_faces(str(tmp_path / "photos"), 1, size=40)
     quick = ["--steps", "2", "--restarts", "1", "--checkpoint", str(run), "--aligned", "--to", "60"]
     assert main(["age", photos, "--out", str(tmp_path / "aged"), *quick]) == 0
-    assert f"strength table: {path}" in capsys.readouterr().out
+    loaded = capsys.readouterr().out
+    assert f"strength table: {path}" in loaded and "calibrated strength 1.5" in loaded
 
 
 def test_fit_strengths_refuses_too_few_faces_with_an_age(conditional_run, tmp_path, capsys):
