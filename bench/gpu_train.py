@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from long_run import FLAGS, PAIRS  # noqa: E402  (the options of the long run, held once)
+from long_run import PAIRS  # noqa: E402  (the options of the long run, held once)
 
 PACKED = os.path.join(ROOT, ".gpu")
 WHEELS = ("keras==3.15.1", "namex", "optree")  # what KINDS.md's package list of the machine lacks for Keras
@@ -107,7 +107,8 @@ def run(args):
     from facegan.io import checkpoints, model_folder
 
     run_dir = os.path.join(args.work, "run")
-    flags = [*FLAGS, "--batch-size", str(args.batch_size)] + (["--lr", str(args.lr)] if args.lr else [])
+    flags = [*PAIRS["dcgan"]["flags"], "--batch-size", str(args.batch_size)]
+    flags += ["--lr", str(args.lr)] if args.lr else []
     arguments = ["train", "--data", args.data, "--init-from", args.start, "--out", run_dir, "--epochs", "100000",
                  *flags]
     print("python train.py", " ".join(arguments[1:]), flush=True)

@@ -31,23 +31,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-# the options measured best so far (docs/training.md). The age pair continues the shipped pair, adds what its
-# own study kept (docs/recipe.md), and never sees data/: the aging bench's faces. Two pairs retrained from the
-# shipped DCGAN (age inputs from zero, at 1e-4) drew better faces but lost more of the person on that bench at
-# every strength (docs/training.md#the-age-pairs-long-run), so this one keeps the shipped pair's age inputs and
-# takes the DCGAN's options at the rate that first moved it from FID 58 (5e-5). It too lost the person (same page).
+# the options measured best so far (docs/training.md), each pair's whole set. The age pair never sees data/ (the
+# aging bench's faces) and keeps the recipe that made the shipped pair (the model card): DiffAugment, kept for the
+# DCGAN, cost the age pair the person on that bench at every strength (docs/training.md#the-age-pairs-long-run).
 # "shipped": what a new folder starts from; "refit": the commands that fit to a shipped G what it needs beside it.
 PAIRS = {
-    "dcgan": {"shipped": "checkpoints/dcgan-utkface-64", "flags": [],
-              "refit": [["train-encoder", "--encoder-steps", "3000"]]},
+    "dcgan": {"shipped": "checkpoints/dcgan-utkface-64",
+              "refit": [["train-encoder", "--encoder-steps", "3000"]],
+              "flags": ["--diffaugment", "--lr", "2.5e-5", "--ema", "0.999", "--precision", "bf16", "--keep-every",
+                        "1"]},
     "aging": {"shipped": "checkpoints/aging-utkface-64",
               "refit": [["train-encoder", "--encoder-steps", "1500", "--filters", "64"],
                         ["fit-gender", "--data", "FACES", "--exclude", "data"],
                         ["fit-strengths", "--data", "FACES", "--exclude", "data"]],
-              "flags": ["--conditional", "--mismatched-ages", "--exclude", os.path.join(ROOT, "data"),
-                        "--lr", "5e-5"]},
+              "flags": ["--conditional", "--mismatched-ages", "--exclude", os.path.join(ROOT, "data"), "--ema",
+                        "0.998", "--precision", "bf16", "--keep-every", "1"]},
 }
-FLAGS = ["--diffaugment", "--lr", "2.5e-5", "--ema", "0.999", "--precision", "bf16", "--keep-every", "1"]
 # Arms: one question each, asked against the long run by changing one of its flags (argparse keeps the last)
 ARMS = {"lr1e-4": ["--lr", "1e-4"], "ema0.995": ["--ema", "0.995"], "ada": ["--ada-target", "0.6"],
         "batch128": ["--batch-size", "128"], "r1": ["--r1-gamma", "0.013"],
@@ -71,7 +70,7 @@ def folder(pair, arm=None):
 
 
 def flags(args):
-    return FLAGS + ARMS.get(args.arm, []) + PAIRS[args.pair]["flags"]
+    return PAIRS[args.pair]["flags"] + ARMS.get(args.arm, [])
 
 
 def label(args, raw):

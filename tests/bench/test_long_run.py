@@ -50,7 +50,8 @@ def test_start_begins_from_the_shipped_weights_and_records_them(launched, tmp_pa
     assert "--resume" not in command
     assert {"--diffaugment", "--ema", "--save-every"} <= set(command)
     with open(tmp_path / "facegan-long-run" / long_run.META_FILE) as f:
-        assert json.load(f) == {"start": "checkpoints/dcgan-utkface-64@abc1234", "flags": long_run.FLAGS}
+        assert json.load(f) == {"start": "checkpoints/dcgan-utkface-64@abc1234",
+                                "flags": long_run.PAIRS["dcgan"]["flags"]}
 
 
 def test_start_resumes_a_folder_that_holds_a_checkpoint(launched, tmp_path):
@@ -73,6 +74,7 @@ def test_the_age_pair_continues_the_shipped_pair_never_seeing_the_bench_faces(la
     command, _options = launched[0]
     assert command[command.index("--init-from") + 1] == os.path.join(REPO, "checkpoints", "aging-utkface-64")
     assert command[command.index("--exclude") + 1] == os.path.join(REPO, "data")
+    assert "--diffaugment" not in command and "--mismatched-ages" in command  # the recipe that made the pair
 
 
 def test_an_arm_changes_one_flag_and_stops_after_its_epochs(launched, tmp_path):
@@ -179,7 +181,7 @@ def test_score_takes_the_newest_point_the_points_asked_for_or_every_one_not_yet_
     scored.clear()
     long_run.score(_args("score", at=[32]))
     assert scored == [("long-run", 32), ("long-run-raw", 32)]
-    assert flags_written == {"--lr 1"}  # the run's own, from its long_run.json, not today's FLAGS
+    assert flags_written == {"--lr 1"}  # the run's own, from its long_run.json, not today's flags
     with pytest.raises(SystemExit) as exit_:
         long_run.score(_args("score", at=[32, 33]))
     assert exit_.value.code == 2
