@@ -59,8 +59,7 @@ def at_age(models, faces, codes, source_ages, target_age, strength=None, regener
     `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection (`at_ages`: fewer still). `strength` None: the calibrated default,
     for the photo's way the pair's own (models.photo_strength) times each face's multiple from its strength table
-    where there is one. `start`:
-    the `at_source` of these codes, where already drawn."""
+    where there is one. `start`: the `at_source` of these codes, where already drawn."""
     if strength is None and models.strengths is not None and not regenerate:
         strength = models.photo_strength * multiples_of(models.strengths, source_ages, target_age)
     elif strength is None:

@@ -1,6 +1,6 @@
 """A strength for each pair of age groups. The age condition's step from one group to another ages some groups'
-faces more than others': at one strength the shipped pair's 20-29-year-olds aged to 60 read older than the
-30-35s (docs/aging.md), and lose more of the person. The table holds, for each (source group, target group),
+faces more than others': at one strength the former shipped pair's 20-29-year-olds aged to 60 read older than
+its 30-35s (docs/aging.md), and lose more of the person. The table holds, for each (source group, target group),
 the multiple of the calibrated strength at which G's faces of the source group age as far as those of
 REFERENCE_GROUP do at the calibrated strength itself, as an age reader of our own reads them; `facegan age` then
 ages each face by the calibrated strength times its own pair's multiple. The calibrated strength is the pair's

@@ -112,6 +112,9 @@ def test_a_saved_table_loads_only_beside_its_own_generator(generator, tmp_path):
     older = str(tmp_path / "older.npz")  # saved before tables held their strength: fit at the default
     np.savez(older, strengths=table, probe=generator_probe(generator))
     assert strengths.load_table(older, generator)[1] == defaults.PHOTO_STRENGTH
+    strengths.save_table(table, 0.0, generator, path)
+    with pytest.raises(FaceganError, match=f"{path}: its calibrated strength is 0, not a positive number"):
+        strengths.load_table(path, generator)
     another = keras.models.clone_model(generator)  # freshly initialised weights
     with pytest.raises(FaceganError, match=f"{path}: fit to another generator.*facegan fit-strengths"):
         strengths.load_table(path, another)
