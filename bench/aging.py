@@ -192,8 +192,8 @@ def main():
     rows = {} if table is None else {  # the default's way: a calibrated strength times each face's multiple
         f"table x {base:g}": base * algorithm.multiples_of(table, ages, args.target_age)
         for base in args.bases or [models.photo_strength]}
-    args.strengths = args.strengths or [models.photo_strength]
-    rows.update({f"strength {strength:g}": strength for strength in args.strengths})
+    strengths = args.strengths or [models.photo_strength]
+    rows.update({f"strength {strength:g}": strength for strength in strengths})
     for name, strength in rows.items():
         for samples in args.change_samples:
             for kept, way in genders.items():
@@ -206,7 +206,7 @@ def main():
                 print(f"  {label:<44} {summary(estimated)}, {same_person(distances)}")
     by_group(ages, judged, next(iter(genders)))
     faces_by_name = {"reconstructions": reconstructions}
-    for strength in args.strengths:
+    for strength in strengths:
         faces_by_name[f"strength {strength:g}, {size}x{size}"] = aged_at(args.target_age, strength=strength)
         faces_by_name[f"  --regenerate, {strength:g}"] = aged_at(args.target_age, strength=strength, regenerate=True)
     regenerated = aged_at(args.target_age, regenerate=True)

@@ -15,8 +15,8 @@ def add_arguments(parser):
                           "the table (made with its gender reader)")
     parser.add_argument("--photo-strength", type=float,
                         help="the pair's calibrated strength, which the table's multiples scale: the one at which "
-                             "its 20-29-year-olds aged to 60 read like real 55-65-year-olds on bench/aging.py "
-                             "(--bases); saved with the table (default: the one the folder's table has, else "
+                             "bench/aging.py (--bases) reads 18-35-year-olds aged to 60 like real 55-65-year-olds; "
+                             "saved with the table (default: the one the folder's table has, else "
                              f"{PHOTO_STRENGTH:g})")
 
 
