@@ -6,12 +6,14 @@ at the target age.
   2. optimisation: z is refined so that G(z, source age) reproduces the photo: pixel loss + lambda x D's
      perceptual loss (facegan.latent.projection.project, with E's z as the first start and the age held fixed);
   3. the same z at the target age is the aged face. By default what that changes (averaged over z's nearby,
-     `aging_change`) is added to the photo itself; Age-cGAN's own output, the regenerated face, is the
-     `regenerate` option. With the run's gender reader (facegan.aging.gender), z moves at the target age as far as
-     keeps the face's gender, which G alone lets drift towards male.
+     `aging_change`) is moved onto the photo's features (facegan.aging.flow) and added to the photo itself;
+     Age-cGAN's own output, the regenerated face, is the `regenerate` option. With the run's gender reader
+     (facegan.aging.gender), z moves at the target age as far as keeps the face's gender, which G alone lets
+     drift towards male.
 """
 import numpy as np
 
+from facegan.aging import flow
 from facegan.aging.defaults import REGENERATED_STRENGTH
 from facegan.aging.gender import kept_gender_offsets
 from facegan.gan.prior import age_conditions, age_group, draw, neighbours
@@ -56,7 +58,7 @@ def multiples_of(table, source_ages, target_age):
 def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False,
            samples=CHANGE_SAMPLES, start=None):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
-    `samples` z's near each code, see `aging_change`), or with `regenerate` the generator's own face. Another age
+    `samples` z's near each code, see `aging_change`; moved from G's reconstruction onto the photo's features), or with `regenerate` the generator's own face. Another age
     costs a few passes of G, no new projection (`at_ages`: fewer still). `strength` None: the calibrated default,
     for the photo's way the pair's own (models.photo_strength) times each face's multiple from its strength table
     where there is one. `start`: the `at_source` of these codes, where already drawn."""
@@ -67,7 +69,8 @@ def at_age(models, faces, codes, source_ages, target_age, strength=None, regener
     if regenerate:
         return regenerate_at(models, codes, source_ages, target_age, strength)
     change = aging_change(models, codes, source_ages, target_age, strength, samples, start)
-    return np.clip(np.asarray(faces) + change, -1.0, 1.0)
+    reconstructions = draw(models.generator, np.asarray(codes, np.float32), age_conditions(source_ages))
+    return np.clip(np.asarray(faces) + flow.onto_photos(change, faces, reconstructions), -1.0, 1.0)
 
 
 def at_ages(models, faces, codes, source_ages, target_ages, strength=None, regenerate=False,

@@ -1,7 +1,7 @@
 """The aging algorithm: the strength and detail of aging."""
 import numpy as np
 
-from facegan.aging import algorithm, defaults
+from facegan.aging import algorithm, defaults, flow
 from facegan.aging.models import AgingModels
 
 
@@ -31,7 +31,8 @@ def test_the_photo_gets_what_aging_changes_averaged_over_nearby_codes():
     np.testing.assert_allclose(averaged, np.mean([change_at(z) for z in nearby], axis=0), atol=1e-5)
     assert np.abs(averaged - at_z).mean() > 1e-3, "the neighbours' average is not the change at z"
     aged = algorithm.at_age(models, faces, codes, source_ages, 60, 1.5, samples=4)
-    np.testing.assert_allclose(aged, np.clip(faces + averaged, -1, 1), atol=1e-5)
+    moved = flow.onto_photos(averaged, faces, draw(generator, codes, source))  # onto the photo's features
+    np.testing.assert_allclose(aged, np.clip(faces + moved, -1, 1), atol=1e-5)
     np.testing.assert_array_equal(algorithm.at_age(models, faces, codes, source_ages, 20, 1.5, samples=4)[0], faces[0])
 
 
@@ -64,5 +65,6 @@ def test_strength_scales_the_step_of_the_age_condition_and_the_photo_keeps_its_d
     assert np.abs(results[2.0][1] - results[1.0][1]).mean() > 0.01, "2 goes past the target group"
     _reconstructions, aged, codes = algorithm.age(models, faces, source_ages, 60, steps=1)
     change = algorithm.aging_change(models, codes, source_ages, 60, defaults.PHOTO_STRENGTH)
-    np.testing.assert_allclose(aged, np.clip(faces + change, -1, 1), atol=1e-5)
+    moved = flow.onto_photos(change, faces, draw(generator, codes, source))
+    np.testing.assert_allclose(aged, np.clip(faces + moved, -1, 1), atol=1e-5)
     assert np.abs(aged - at(defaults.PHOTO_STRENGTH, codes)).mean() > 0.1, "the photo, not G's face"
