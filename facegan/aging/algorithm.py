@@ -58,8 +58,9 @@ def multiples_of(table, source_ages, target_age):
 def at_age(models, faces, codes, source_ages, target_age, strength=None, regenerate=False,
            samples=CHANGE_SAMPLES, start=None):
     """Projected faces at `target_age`, as `age` shows them: the photo plus what aging changed (averaged over
-    `samples` z's near each code, see `aging_change`; moved from G's reconstruction onto the photo's features), or with `regenerate` the generator's own face. Another age
-    costs a few passes of G, no new projection (`at_ages`: fewer still). `strength` None: the calibrated default,
+    `samples` z's near each code, see `aging_change`; moved from G's reconstruction onto the photo's features),
+    or with `regenerate` the generator's own face. Another age costs a few passes of G, no new projection
+    (`at_ages`: fewer still). `strength` None: the calibrated default,
     for the photo's way the pair's own (models.photo_strength) times each face's multiple from its strength table
     where there is one. `start`: the `at_source` of these codes, where already drawn."""
     if strength is None and models.strengths is not None and not regenerate:
@@ -68,8 +69,9 @@ def at_age(models, faces, codes, source_ages, target_age, strength=None, regener
         strength = REGENERATED_STRENGTH if regenerate else models.photo_strength
     if regenerate:
         return regenerate_at(models, codes, source_ages, target_age, strength)
+    start = start or at_source(models, codes, source_ages, samples)
     change = aging_change(models, codes, source_ages, target_age, strength, samples, start)
-    reconstructions = draw(models.generator, np.asarray(codes, np.float32), age_conditions(source_ages))
+    _drawn, _gender, reconstructions = start
     return np.clip(np.asarray(faces) + flow.onto_photos(change, faces, reconstructions), -1.0, 1.0)
 
 
@@ -84,13 +86,15 @@ def at_ages(models, faces, codes, source_ages, target_ages, strength=None, regen
 
 def at_source(models, codes, source_ages, samples=CHANGE_SAMPLES):
     """What aging `codes` to any age starts from: (G's faces at the source ages for the `samples` z's near each
-    code, as `aging_change` draws them; the gender reader's logits of the codes' own faces there, or None)."""
+    code, as `aging_change` draws them; the gender reader's logits of the codes' own faces there, or None; those
+    faces, the reconstructions that the change is moved from onto the photos)."""
     codes = np.asarray(codes, np.float32)
     source = age_conditions(source_ages)
     nearby = _nearby(codes, samples)
     drawn = draw(models.generator, nearby.reshape(-1, codes.shape[-1]), np.tile(source, (len(nearby), 1)))
-    gender = None if models.gender is None else models.gender.read(draw(models.generator, codes, source))
-    return drawn, gender
+    reconstructions = draw(models.generator, codes, source)
+    gender = None if models.gender is None else models.gender.read(reconstructions)
+    return drawn, gender, reconstructions
 
 
 def _nearby(codes, samples):
@@ -127,7 +131,7 @@ def aging_change(models, codes, source_ages, target_age, strength, samples=CHANG
     moves as far along the gender direction as its code's face needs to keep its gender. `start`: the
     `at_source` of these codes, the same for every target age, where already drawn."""
     codes = np.asarray(codes, np.float32)
-    at_source_ages, gender = start or at_source(models, codes, source_ages, samples)
+    at_source_ages, gender, _reconstructions = start or at_source(models, codes, source_ages, samples)
     _source, aged, gender_shift = _aging_step(models, codes, source_ages, target_age, strength, gender)
     nearby = _nearby(codes, samples)
     count, faces = nearby.shape[:2]

@@ -2,7 +2,8 @@
 whose eyes, brows and mouth sit a pixel or two from the photo's own; added where it was drawn, its wrinkles and
 edges fall beside the features they belong to. A dense optical flow from the photo to the reconstruction
 (OpenCV's Farneback) says where each of the photo's pixels is drawn in the reconstruction, and the change is read
-from there: on bench/aging.py the photos aged so read older at the same strength and keep more of the person.
+from there: on bench/aging.py the photos aged so read older at the same strength, and at the same age keep more
+of the person (docs/aging.md).
 """
 import numpy as np
 
