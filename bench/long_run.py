@@ -51,7 +51,7 @@ PAIRS = {
 ARMS = {"lr1e-4": ["--lr", "1e-4"], "ema0.995": ["--ema", "0.995"], "ada": ["--ada-target", "0.6"],
         "batch128": ["--batch-size", "128"], "r1": ["--r1-gamma", "0.013"],
         # for the plateau at FID 42 from 1.07M images on: a smaller step (adopted: now the run's own), a longer average,
-        # and half the step again
+        # and half the step again (asked again at the plateau at 35, from the weights shipped at 35.7: no better)
         "lr2.5e-5": ["--lr", "2.5e-5"], "ema0.9995": ["--ema", "0.9995"], "lr1.25e-5": ["--lr", "1.25e-5"],
         # for the age pair (--pair aging), which loses the person as it trains on: D blind to colour shifts may push
         # G to show age by shape, which the person is made of, rather than by skin and hair tone (it does not:
